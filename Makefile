@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make            build mirror/dcdmirror.ko, dcd/dcd.ko and tools/dcdctl
+# make check      run the test suite in a QEMU guest (tests/check)
+# make C=2 W=1    the same build with sparse and extra warnings
+# KDIR=/path      build the modules against another kernel tree
+
+KVER ?= $(shell scripts/kver)
+KDIR ?= /lib/modules/$(KVER)/build
+
+.PHONY: all modules tools check check-long clean
+
+all: modules tools
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+tools:
+	$(MAKE) -C tools
+
+check: all
+	scripts/check $(TESTS)
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C tools clean
