@@ -2,13 +2,14 @@
 #
 # make            build mirror/dcdmirror.ko, dcd/dcd.ko and tools/dcdctl
 # make check      run the test suite in a QEMU guest (tests/check)
+# make demo       install, build, and run the main job in a QEMU guest
 # make C=2 W=1    the same build with sparse and extra warnings
 # KDIR=/path      build the modules against another kernel tree
 
 KVER ?= $(shell scripts/kver)
 KDIR ?= /lib/modules/$(KVER)/build
 
-.PHONY: all modules tools check check-long clean
+.PHONY: all modules tools check demo clean
 
 all: modules tools
 
@@ -20,6 +21,12 @@ tools:
 
 check: all
 	scripts/check $(TESTS)
+
+# the main job end to end: S-iDW, ext4, fio, legs compared (as root)
+demo:
+	scripts/deps
+	$(MAKE) all
+	scripts/demo
 
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
