@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dcd: disk caching disk. A bio-based block device stacked on a cache disk
+ * and a data disk. Writes are copied into a RAM buffer and completed; the
+ * buffer is appended to a circular log on the cache disk as one segment; logged
+ * blocks are destaged to the data disk in LBA order when it is idle.
+ *
+ * The device has 4096-byte logical blocks; the index, the buffer and the log
+ * all work on whole 4096-byte blocks, so no read-modify-write is ever needed.
+ *
+ * The RAM buffer has two halves. The active one takes writes (an overwrite of
+ * a block already in it is done in place); it is sealed and handed to the log
+ * writer when it is 3/4 full, when its oldest data is max_age_ms old, when no
+ * write came for DCD_LOG_IDLE_MS (the cache disk is idle), or when a flush or
+ * FUA write asks for it; meanwhile the other half takes writes.
+ *
+ * Safe mode: a flush or FUA write completes once every write completed before
+ * it is in a logged segment and the cache disk has flushed (and the data disk
+ * too, when writes bypassed the buffer). NVRAM mode: flushes complete at once;
+ * that is only safe when the buffer survives power loss (NVRAM, UPS).
+ *
+ * Discard, write-zeroes and writes of bypass_bytes or more go to the data
+ * disk; cached copies are dropped first and a discard record is logged, so
+ * that recovery does not bring them back.
+ */
+#ifndef DCD_H
+#define DCD_H
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rbtree.h>
+#include <linux/sizes.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <uapi/linux/dcd.h>
+#include <dcdmirror/dcd_format.h>
+
+#define DCD_SECT_PER_BLOCK	(DCD_BLOCK_SIZE >> SECTOR_SHIFT)
+#define DCD_LBA_DEAD		U64_MAX		/* buffer slot discarded */
+#define DCD_DEFAULT_BUFFER	SZ_32M
+#define DCD_DEFAULT_BYPASS	SZ_1M
+#define DCD_DEFAULT_IDLE_MS	200
+#define DCD_DEFAULT_MAX_AGE_MS	100
+#define DCD_DEFAULT_WATERMARK	50
+#define DCD_BUF_WATERMARK	75	/* percent of a buffer half: log it */
+#define DCD_LOG_IDLE_MS		2	/* no write for this long: log buffer */
+#define DCD_DESTAGE_BLOCKS	1024	/* blocks per destage batch */
+
+/*
+ * Index entries are xarray value entries: the low two bits say where the
+ * newest copy of a block is, the rest is the position there.
+ */
+#define DCD_LOC_LOG		0	/* log position (block, log relative) */
+#define DCD_LOC_BUF0		1	/* slot of buffer 0 */
+#define DCD_LOC_BUF1		2	/* slot of buffer 1 */
+
+static inline void *dcd_mkent(unsigned int loc, u64 pos)
+{
+	return xa_mk_value((unsigned long)(pos << 2) | loc);
+}
+
+static inline unsigned int dcd_ent_loc(void *e)
+{
+	return xa_to_value(e) & 3;
+}
+
+static inline u64 dcd_ent_pos(void *e)
+{
+	return xa_to_value(e) >> 2;
+}
+
+/* One half of the RAM buffer. */
+struct dcd_buf {
+	unsigned int idx;		/* 0 or 1 */
+	unsigned int n;			/* slots used */
+	unsigned int ndisc;		/* discard records used */
+	struct page **pages;		/* one 4096-byte block per slot */
+	u64 *lba;			/* block of each slot, DCD_LBA_DEAD */
+	struct dcd_seg_ext *disc;	/* discard records (cpu order fields
+					 * kept little endian, ready to copy)
+					 */
+	unsigned long first_jif;	/* when the first slot was filled */
+};
+
+static inline bool dcd_buf_empty(struct dcd_buf *b)
+{
+	return !b->n && !b->ndisc;
+}
+
+/* A segment in the log. */
+struct dcd_seg {
+	struct rb_node node;		/* dcd_dev.seg_tree, by pos */
+	struct list_head list;		/* dcd_dev.segs, oldest first */
+	u64 seq;
+	u64 pos;			/* log relative block */
+	u32 nr_blocks;			/* header and data */
+	u32 hdr_blocks;
+	u32 live;			/* index entries pointing into it */
+	bool written;			/* on the cache disk (and flushed) */
+};
+
+struct dcd_stats {
+	atomic64_t segments_written;
+	atomic64_t log_bytes_written;
+	atomic64_t bytes_destaged;
+	atomic64_t destage_runs;
+	atomic64_t idle_periods;
+	atomic64_t read_hits_buffer;
+	atomic64_t read_hits_log;
+	atomic64_t read_hits_data;
+	atomic64_t writes;
+	atomic64_t bypass_writes;
+	atomic64_t flushes;
+	atomic64_t write_lat_ns;	/* sums, divided by writes/flushes */
+	atomic64_t flush_lat_ns;
+};
+
+struct dcd_dev {
+	unsigned int index;
+	struct gendisk *disk;
+	struct block_device *cache_bdev;
+	struct block_device *data_bdev;
+	struct bio_set bs;
+	struct workqueue_struct *wq;	/* log_work, kick_work */
+	struct workqueue_struct *dwq;	/* destage_work: log_work waits on it */
+	struct work_struct log_work;
+	struct delayed_work kick_work;	/* logs the buffer when due */
+	struct delayed_work destage_work;
+
+	/* Set at create/assemble; the tunables may change through sysfs. */
+	u8 uuid[16];
+	u32 mode;
+	u32 idle_ms;
+	u32 max_age_ms;
+	u32 high_watermark;
+	u64 buffer_bytes;
+	u64 bypass_bytes;
+	u64 nr_blocks;			/* exported device, 4096-byte blocks */
+	u64 data_sectors;
+	u64 cache_blocks;
+	u64 log_start;
+	u64 log_blocks;
+	unsigned int slots;		/* per buffer half */
+	unsigned int max_disc;		/* discard records per half */
+	unsigned int hdr_max_blocks;
+	bool unclean;			/* assembled after an unclean stop */
+	u64 clean_stops;
+	u64 unclean_starts;
+	u64 ctime;
+
+	/*
+	 * lock protects the index, both buffers, the segment list and tree,
+	 * head/tail, the sequence numbers and the flush waiter lists. It is a
+	 * mutex: the bio entry, the workers and the ioctls may all sleep.
+	 * Lock order: ctl mutex -> destage_mutex -> sb_mutex -> lock.
+	 * Bio completions never take it; they only touch atomics.
+	 */
+	struct mutex lock;
+	struct xarray map;		/* block -> dcd_mkent() */
+	struct dcd_buf buf[2];
+	struct dcd_buf *active;		/* takes new writes */
+	struct dcd_buf *flushing;	/* being logged, or NULL */
+	bool force_seal;
+	u64 seals;			/* buffers handed to the log */
+	u64 logged;			/* of these, logged (or failed) */
+	struct bio_list waiters_active;	/* flush/FUA: need active logged */
+	struct bio_list waiters_flushing;	/* need flushing logged */
+	struct bio_list waiters_now;	/* need only a data disk flush */
+	unsigned long waiters_since;	/* arrival of the oldest waiter */
+	bool data_dirty;		/* bypassed data not flushed yet */
+	struct list_head segs;
+	struct rb_root seg_tree;
+	u64 head;			/* next log position to write */
+	u64 tail;			/* oldest live log position */
+	u64 tail_seq;
+	u64 next_seq;
+	u64 buf_entries;		/* index entries in the buffers */
+	u64 log_entries;		/* index entries in the log */
+	u64 space_gen;			/* bumped when the tail moves */
+	bool space_wanted;		/* log writer waits for space */
+	bool failed;			/* cache disk write failed */
+	bool dying;
+	unsigned long last_write;
+	unsigned long last_data_io;	/* foreground I/O: reads from the data
+					 * disk, writes of any kind; destage
+					 * waits for idle_ms without any
+					 */
+	bool idle_run;			/* last destage round was an idle one */
+	u64 destage_cursor;
+
+	wait_queue_head_t wq_head;	/* buffer, log space, readers */
+	atomic_t log_reads;		/* reads in flight into the log */
+
+	/*
+	 * destage_mutex serializes destage batches, and writes that bypass
+	 * the buffer take it to wait for a batch in flight, so that a batch
+	 * never writes an older copy over them.
+	 */
+	struct mutex destage_mutex;
+	struct page **dpages;		/* DCD_DESTAGE_BLOCKS pages */
+	u64 *dlba;
+	u64 *dpos;
+
+	struct mutex sb_mutex;		/* superblock writes */
+	struct dcd_sb *sb;		/* block 0, kept for rewriting */
+	void *hdr;			/* segment header, hdr_max_blocks */
+	struct page **segpages;		/* header and data pages of a segment */
+
+	spinlock_t open_lock;		/* open_count, closing */
+	unsigned int open_count;
+	bool closing;
+
+	struct dcd_stats stats;
+};
+
+/* Front pad of bios split or cloned from dcd_dev.bs for reads from the log. */
+struct dcd_rio {
+	struct dcd_dev *dc;
+	struct bio *parent;
+	struct bio bio;
+};
+
+/* dcd_log.c */
+int dcd_format(struct dcd_dev *dc, char *err);
+int dcd_load(struct dcd_dev *dc, char *err);
+int dcd_read_sb(struct dcd_dev *dc, char *err);
+int dcd_recover(struct dcd_dev *dc, char *err);
+int dcd_write_sb(struct dcd_dev *dc, u32 state);
+int dcd_advance_tail(struct dcd_dev *dc);
+void dcd_log_work(struct work_struct *work);
+void dcd_kick_work(struct work_struct *work);
+void dcd_maybe_seal(struct dcd_dev *dc);
+int dcd_log_sync(struct dcd_dev *dc);
+void dcd_end_all_waiters(struct dcd_dev *dc);
+void dcd_seg_unref(struct dcd_dev *dc, u64 pos);
+u64 dcd_log_used(struct dcd_dev *dc);
+int dcd_rw_pages(struct block_device *bdev, blk_opf_t opf, sector_t sector,
+		 struct page **pages, unsigned int nr);
+int dcd_rw_vmem(struct block_device *bdev, blk_opf_t opf, sector_t sector,
+		void *buf, size_t len);
+
+/* dcd_destage.c */
+void dcd_destage_work(struct work_struct *work);
+int dcd_destage_all(struct dcd_dev *dc);
+void dcd_destage_kick(struct dcd_dev *dc, bool now);
+
+/* dcd_io.c */
+void dcd_submit_bio(struct bio *bio);
+
+/* dcd_main.c */
+void dcd_fill_detail(struct dcd_dev *dc, struct dcd_ioc_detail *d);
+
+#endif /* DCD_H */

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dcd: destage. Logged blocks are copied to the data disk in LBA order,
+ * adjacent blocks merged into one write, when the device has seen no
+ * foreground I/O (reads from the data disk, writes of any kind: destage
+ * reads compete with log writes on the cache disk) for idle_ms or, also
+ * under load, when the log passes its high watermark.
+ * Index entries go away, and the log tail moves, only after the data disk has
+ * flushed the copies.
+ */
+#include "dcd.h"
+
+struct dcd_dsync {
+	atomic_t pending;
+	blk_status_t status;
+	struct completion done;
+};
+
+static void dcd_dsync_endio(struct bio *bio)
+{
+	struct dcd_dsync *s = bio->bi_private;
+
+	if (bio->bi_status)
+		WRITE_ONCE(s->status, bio->bi_status);
+	bio_put(bio);
+	if (atomic_dec_and_test(&s->pending))
+		complete(&s->done);
+}
+
+/*
+ * Submit runs of pages[0..count): a run continues while key[] grows by one
+ * per page. Each run becomes one bio (or a few, BIO_MAX_VECS pages each).
+ */
+static int dcd_runs_io(struct dcd_dev *dc, struct block_device *bdev,
+		       blk_opf_t opf, u64 base, const u64 *key,
+		       unsigned int count)
+{
+	struct dcd_dsync s;
+	unsigned int i = 0;
+
+	atomic_set(&s.pending, 1);
+	s.status = BLK_STS_OK;
+	init_completion(&s.done);
+	while (i < count) {
+		unsigned int j = i + 1, k;
+		struct bio *bio;
+
+		while (j < count && key[j] == key[j - 1] + 1 && j - i < BIO_MAX_VECS)
+			j++;
+		bio = bio_alloc(bdev, j - i, opf, GFP_NOIO);
+		bio->bi_iter.bi_sector = (base + key[i]) * DCD_SECT_PER_BLOCK;
+		bio->bi_end_io = dcd_dsync_endio;
+		bio->bi_private = &s;
+		for (k = i; k < j; k++)
+			__bio_add_page(bio, dc->dpages[k], DCD_BLOCK_SIZE, 0);
+		atomic_inc(&s.pending);
+		submit_bio(bio);
+		i = j;
+	}
+	if (!atomic_dec_and_test(&s.pending))
+		wait_for_completion_io(&s.done);
+	return blk_status_to_errno(READ_ONCE(s.status));
+}
+
+/*
+ * Destage up to DCD_DESTAGE_BLOCKS logged blocks from the cursor on.
+ * Returns how many, or a negative error; *wrapped is set when the scan
+ * reached the end of the device. Caller holds destage_mutex.
+ */
+static int dcd_destage_batch(struct dcd_dev *dc, bool *wrapped)
+{
+	unsigned int count = 0, k;
+	unsigned long idx;
+	void *e;
+	int ret;
+
+	lockdep_assert_held(&dc->destage_mutex);
+	mutex_lock(&dc->lock);
+	xa_for_each_start(&dc->map, idx, e, dc->destage_cursor) {
+		if (dcd_ent_loc(e) != DCD_LOC_LOG)
+			continue;
+		dc->dlba[count] = idx;
+		dc->dpos[count] = dcd_ent_pos(e);
+		if (++count == DCD_DESTAGE_BLOCKS)
+			break;
+	}
+	*wrapped = count < DCD_DESTAGE_BLOCKS;
+	dc->destage_cursor = *wrapped ? 0 : dc->dlba[count - 1] + 1;
+	mutex_unlock(&dc->lock);
+	if (!count)
+		return 0;
+
+	/* runs of consecutive log positions become single reads */
+	ret = dcd_runs_io(dc, dc->cache_bdev, REQ_OP_READ, dc->log_start,
+			  dc->dpos, count);
+	if (ret) {
+		pr_err("dcd%u: destage: cache disk read failed (error %d)\n",
+		       dc->index, ret);
+		return ret;
+	}
+	ret = dcd_runs_io(dc, dc->data_bdev, REQ_OP_WRITE, 0, dc->dlba, count);
+	if (!ret)
+		ret = blkdev_issue_flush(dc->data_bdev);
+	if (ret) {
+		pr_err("dcd%u: destage: data disk write failed (error %d)\n",
+		       dc->index, ret);
+		return ret;
+	}
+
+	mutex_lock(&dc->lock);
+	for (k = 0; k < count; k++) {
+		/* a newer copy arrived meanwhile: it stays cached */
+		if (xa_load(&dc->map, dc->dlba[k]) !=
+		    dcd_mkent(DCD_LOC_LOG, dc->dpos[k]))
+			continue;
+		xa_erase(&dc->map, dc->dlba[k]);
+		dc->log_entries--;
+		dcd_seg_unref(dc, dc->dpos[k]);
+	}
+	mutex_unlock(&dc->lock);
+	atomic64_add((u64)count << DCD_BLOCK_SHIFT, &dc->stats.bytes_destaged);
+	atomic64_inc(&dc->stats.destage_runs);
+	return count;
+}
+
+static void dcd_destage_failed(struct dcd_dev *dc)
+{
+	mutex_lock(&dc->lock);
+	dc->failed = true;
+	wake_up_all(&dc->wq_head);
+	mutex_unlock(&dc->lock);
+}
+
+void dcd_destage_kick(struct dcd_dev *dc, bool now)
+{
+	if (now)
+		mod_delayed_work(dc->dwq, &dc->destage_work, 0);
+	else
+		queue_delayed_work(dc->dwq, &dc->destage_work,
+				   msecs_to_jiffies(READ_ONCE(dc->idle_ms)));
+}
+
+void dcd_destage_work(struct work_struct *work)
+{
+	struct dcd_dev *dc = container_of(to_delayed_work(work),
+					  struct dcd_dev, destage_work);
+	unsigned long idle_at;
+	bool pressure, wrapped;
+	int ret;
+
+	mutex_lock(&dc->lock);
+	if (dc->failed) {
+		mutex_unlock(&dc->lock);
+		return;
+	}
+	if (!dc->log_entries) {
+		/* segments whose blocks were all overwritten can still go */
+		mutex_unlock(&dc->lock);
+		dc->idle_run = false;
+		mutex_lock(&dc->destage_mutex);
+		dcd_advance_tail(dc);
+		mutex_unlock(&dc->destage_mutex);
+		return;
+	}
+	pressure = dc->space_wanted ||
+		   dcd_log_used(dc) * 100 >= dc->log_blocks * READ_ONCE(dc->high_watermark);
+	idle_at = READ_ONCE(dc->last_data_io) + msecs_to_jiffies(READ_ONCE(dc->idle_ms));
+	mutex_unlock(&dc->lock);
+
+	if (!pressure && time_before(jiffies, idle_at)) {
+		dc->idle_run = false;
+		queue_delayed_work(dc->dwq, &dc->destage_work, idle_at - jiffies);
+		return;
+	}
+	/* count each stretch of data disk idleness used for destaging once */
+	if (!pressure && !dc->idle_run)
+		atomic64_inc(&dc->stats.idle_periods);
+	dc->idle_run = !pressure;
+
+	mutex_lock(&dc->destage_mutex);
+	ret = dcd_destage_batch(dc, &wrapped);
+	if (ret >= 0)
+		ret = dcd_advance_tail(dc);
+	mutex_unlock(&dc->destage_mutex);
+	if (ret < 0) {
+		dcd_destage_failed(dc);
+		return;
+	}
+	/* go on at once; the next round checks idleness and pressure again */
+	queue_delayed_work(dc->dwq, &dc->destage_work, 0);
+}
+
+/* Destage everything logged so far and wait (dcdctl flush). */
+int dcd_destage_all(struct dcd_dev *dc)
+{
+	unsigned int passes = 0;
+	bool wrapped;
+	int ret = 0;
+
+	mutex_lock(&dc->destage_mutex);
+	mutex_lock(&dc->lock);
+	dc->destage_cursor = 0;
+	mutex_unlock(&dc->lock);
+	for (;;) {
+		ret = dcd_destage_batch(dc, &wrapped);
+		if (ret < 0)
+			break;
+		if (ret > 0) {
+			ret = dcd_advance_tail(dc);
+			if (ret)
+				break;
+		}
+		if (wrapped) {
+			/* new blocks may have been logged behind the cursor */
+			if (!READ_ONCE(dc->log_entries) || ++passes >= 8)
+				break;
+		}
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+	}
+	if (!ret)
+		ret = dcd_advance_tail(dc);
+	/* also what bypassed the buffer is on stable media now */
+	if (!ret)
+		ret = blkdev_issue_flush(dc->data_bdev);
+	mutex_unlock(&dc->destage_mutex);
+	if (ret < 0 && ret != -EINTR)
+		dcd_destage_failed(dc);
+	return ret;
+}

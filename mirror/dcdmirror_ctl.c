@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dcdmirror control device: /dev/dcdmirror-control takes the ioctls of
+ * include/uapi/linux/dcdmirror.h.
+ */
+#define pr_fmt(fmt) "dcdmirror: " fmt
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "dcdmirror.h"
+
+static bool dcdmirror_zero(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
+
+/* The header every request starts with: version and size must match. */
+static int dcdmirror_check_hdr(const char *what, u32 version, u32 size,
+			       size_t expect)
+{
+	if (version != DCDMIRROR_IOCTL_VERSION) {
+		pr_err("%s: unsupported ioctl version %u (expected %u)\n",
+		       what, version, DCDMIRROR_IOCTL_VERSION);
+		return -EINVAL;
+	}
+	if (size != expect) {
+		pr_err("%s: ioctl struct size %u, expected %zu\n",
+		       what, size, expect);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int dcdmirror_check_index(const char *what, u32 index)
+{
+	if (index >= DCDMIRROR_MAX_DEVICES) {
+		pr_err("%s: device index %u out of range (0..%u)\n",
+		       what, index, DCDMIRROR_MAX_DEVICES - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static long dcdmirror_ioc_create(void __user *arg)
+{
+	struct dcdmirror_ioc_create *c;
+	long ret;
+
+	c = memdup_user(arg, sizeof(*c));
+	if (IS_ERR(c))
+		return PTR_ERR(c);
+	ret = dcdmirror_check_hdr("create", c->version, c->size, sizeof(*c));
+	if (ret)
+		goto out;
+	ret = dcdmirror_check_index("create", c->index);
+	if (ret)
+		goto out;
+	if ((c->flags & ~(DCDMIRROR_CREATE_SUPERBLOCK | DCDMIRROR_CREATE_ASSEMBLE)) ||
+	    (c->flags & DCDMIRROR_CREATE_SUPERBLOCK &&
+	     c->flags & DCDMIRROR_CREATE_ASSEMBLE) ||
+	    !dcdmirror_zero(c->reserved, sizeof(c->reserved))) {
+		pr_err("create: unknown flags 0x%x or reserved fields set\n",
+		       c->flags);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (c->mode != DCDMIRROR_MODE_SYNC) {
+		pr_err("create: unknown mode %u\n", c->mode);
+		ret = -EINVAL;
+		goto out;
+	}
+	memset(c->error, 0, sizeof(c->error));
+	ret = dcdmirror_create(c);
+	/* the reason goes back even on failure */
+	if (copy_to_user(arg, c, sizeof(*c)))
+		ret = -EFAULT;
+out:
+	kfree(c);
+	return ret;
+}
+
+static long dcdmirror_ioc_stop(void __user *arg)
+{
+	struct dcdmirror_ioc_dev d;
+	long ret;
+
+	if (copy_from_user(&d, arg, sizeof(d)))
+		return -EFAULT;
+	ret = dcdmirror_check_hdr("stop", d.version, d.size, sizeof(d));
+	if (ret)
+		return ret;
+	ret = dcdmirror_check_index("stop", d.index);
+	if (ret)
+		return ret;
+	if (d.flags || !dcdmirror_zero(d.reserved, sizeof(d.reserved))) {
+		pr_err("stop: unknown flags 0x%x or reserved fields set\n",
+		       d.flags);
+		return -EINVAL;
+	}
+	return dcdmirror_stop(d.index);
+}
+
+static long dcdmirror_ioc_get_info(void __user *arg)
+{
+	struct dcdmirror_ioc_info *info;
+	u32 index;
+	long ret;
+
+	info = memdup_user(arg, sizeof(*info));
+	if (IS_ERR(info))
+		return PTR_ERR(info);
+	ret = dcdmirror_check_hdr("info", info->version, info->size,
+				  sizeof(*info));
+	if (ret)
+		goto out;
+	ret = dcdmirror_check_index("info", info->index);
+	if (ret)
+		goto out;
+	if (info->flags) {
+		pr_err("info: unknown flags 0x%x\n", info->flags);
+		ret = -EINVAL;
+		goto out;
+	}
+	/* everything else is output: start from zero */
+	index = info->index;
+	memset(info, 0, sizeof(*info));
+	info->version = DCDMIRROR_IOCTL_VERSION;
+	info->size = sizeof(*info);
+	info->index = index;
+	ret = dcdmirror_get_info(info);
+	if (!ret && copy_to_user(arg, info, sizeof(*info)))
+		ret = -EFAULT;
+out:
+	kfree(info);
+	return ret;
+}
+
+static long dcdmirror_ctl_ioctl(struct file *file, unsigned int cmd,
+				unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	switch (cmd) {
+	case DCDMIRROR_IOC_CREATE:
+		return dcdmirror_ioc_create(argp);
+	case DCDMIRROR_IOC_STOP:
+		return dcdmirror_ioc_stop(argp);
+	case DCDMIRROR_IOC_GET_INFO:
+		return dcdmirror_ioc_get_info(argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations dcdmirror_ctl_fops = {
+	.owner = THIS_MODULE,
+	.open = nonseekable_open,
+	.unlocked_ioctl = dcdmirror_ctl_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice dcdmirror_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = DCDMIRROR_CONTROL_NAME,
+	.fops = &dcdmirror_ctl_fops,
+	.mode = 0600,
+};
+
+int dcdmirror_ctl_init(void)
+{
+	return misc_register(&dcdmirror_misc);
+}
+
+void dcdmirror_ctl_exit(void)
+{
+	misc_deregister(&dcdmirror_misc);
+}

@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dcdctl: verbs of dcd (disk caching disk) devices, /dev/dcdN, through
+ * ioctls on /dev/dcd-control.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/dcd.h>
+#include <dcdmirror/dcd_format.h>
+
+#include "dcdctl.h"
+
+#define CONTROL "/dev/" DCD_CONTROL_NAME
+
+const char dcd_usage[] =
+	"DCD DEVICES (/dev/dcdN)\n"
+	"    dcdctl create /dev/dcdN --cache DEV --data DEV [--buffer SIZE]\n"
+	"           [--mode safe|nvram] [--idle-ms N] [--max-age-ms N]\n"
+	"           [--high-watermark P] [--bypass SIZE|off] [--force]\n"
+	"        Format DEV given as --cache (superblock and circular log) and start\n"
+	"        /dev/dcdN over the data disk. Writes are copied into a RAM buffer of\n"
+	"        SIZE (default 32M, two halves) and completed; a half is written to\n"
+	"        the log as one segment when the cache disk is idle, when it is 3/4\n"
+	"        full, when its oldest data is --max-age-ms old (default 100) or\n"
+	"        on a flush. Logged data is destaged to the data disk after\n"
+	"        --idle-ms (default 200) of data disk idleness, or at once while the\n"
+	"        log is more than P percent full (--high-watermark, default 50).\n"
+	"        Writes of --bypass SIZE or more (default 1M; off: never) go to the\n"
+	"        data disk directly. The device has 4096-byte logical blocks.\n"
+	"        A cache disk that holds a dcd superblock is only formatted with\n"
+	"        --force: its log may hold data not yet on the data disk.\n"
+	"        --mode safe (default): a flush or FUA write completes once all\n"
+	"        earlier writes are in the log and the cache disk has flushed.\n"
+	"        --mode nvram: flushes complete at once; only safe when the RAM\n"
+	"        buffer survives power loss (real NVRAM or a UPS).\n"
+	"    dcdctl assemble /dev/dcdN --cache DEV --data DEV\n"
+	"        Start /dev/dcdN from the cache disk: the log is scanned from its\n"
+	"        tail and every intact segment is found again.\n"
+	"    dcdctl detail /dev/dcdN\n"
+	"        Show configuration, buffer and log occupancy and statistics.\n"
+	"    dcdctl flush /dev/dcdN\n"
+	"        Log the buffer, destage the whole log to the data disk and wait.\n"
+	"    dcdctl stop /dev/dcdN [--no-log]\n"
+	"        Log the buffer and stop; the log is kept and found by assemble.\n"
+	"        --no-log drops the buffer and leaves the superblock marked active,\n"
+	"        as a power loss would (a test hook).\n"
+	"    dcdctl examine DEV\n"
+	"        Print the dcd superblock of a cache disk.\n";
+
+static int open_ctl(void)
+{
+	return dcdctl_open_control(CONTROL, "dcd.ko");
+}
+
+static int dev_number(const char *dev, uint32_t *index)
+{
+	unsigned int i;
+
+	if (dcdctl_dev_index(dev, "dcd", &i))
+		return dcdctl_err("%s: not a dcd device name", dev);
+	*index = i;
+	return 0;
+}
+
+/* "/dev/vdb" for 254:16, from sysfs; "254:16" when unknown. */
+static const char *dev_name_of(unsigned int maj, unsigned int min, char *buf,
+			       size_t len)
+{
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(buf, len, "%u:%u", maj, min);
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent", maj, min);
+	f = fopen(path, "r");
+	if (!f)
+		return buf;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "DEVNAME=", 8)) {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(buf, len, "/dev/%s", line + 8);
+			break;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+static int parse_u32_opt(const char *name, const char *s, uint64_t min,
+			 uint64_t max, uint32_t *out)
+{
+	uint64_t v;
+
+	if (dcdctl_parse_uint(s, max, &v) || v < min)
+		return dcdctl_err("--%s '%s': expected a whole number from %" PRIu64
+				  " to %" PRIu64, name, s, min, max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* Claimed by someone else: O_EXCL on a block device fails with EBUSY. */
+static bool busy(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == EBUSY;
+	close(fd);
+	return false;
+}
+
+/* A dcd superblock (checked by magic) at the start of path. */
+static bool has_sb(const char *path)
+{
+	struct dcd_sb sb;
+	bool found;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	found = pread(fd, &sb, sizeof(sb), 0) == (ssize_t)sizeof(sb) &&
+		le64toh(sb.magic) == DCD_SB_MAGIC;
+	close(fd);
+	return found;
+}
+
+static int dcd_create_verb(const char *verb, const char *dev, int argc,
+			   char **argv, bool format)
+{
+	const char *cache = NULL, *data = NULL, *buffer = NULL, *mode = NULL;
+	const char *idle = NULL, *age = NULL, *hwm = NULL, *bypass = NULL;
+	bool force = false;
+	const struct dcdctl_opt opts[] = {
+		{ "force", false, NULL, &force },
+		{ "cache", true, &cache, NULL },
+		{ "data", true, &data, NULL },
+		{ "buffer", true, &buffer, NULL },
+		{ "mode", true, &mode, NULL },
+		{ "idle-ms", true, &idle, NULL },
+		{ "max-age-ms", true, &age, NULL },
+		{ "high-watermark", true, &hwm, NULL },
+		{ "bypass", true, &bypass, NULL },
+		{ NULL, false, NULL, NULL },
+	};
+	struct dcd_ioc_create c;
+	dev_t cdev, ddev;
+	uint64_t v;
+	const char *pos[1];
+	int npos, fd, ret;
+
+	memset(&c, 0, sizeof(c));
+	c.version = DCD_IOCTL_VERSION;
+	c.size = sizeof(c);
+	if (dev_number(dev, &c.index))
+		return 1;
+	if (dcdctl_parse(argc, argv, opts, pos, 0, &npos))
+		return 1;
+	if (!cache || !data)
+		return dcdctl_err("%s: --cache and --data are required", verb);
+	if (!format && (buffer || mode || idle || age || hwm || bypass || force))
+		return dcdctl_err("assemble: only --cache and --data apply; the rest is in the superblock");
+	if (dcdctl_blockdev(cache, &cdev) || dcdctl_blockdev(data, &ddev))
+		return 1;
+	if (cdev == ddev)
+		return dcdctl_err("%s: cache and data disk are the same device (%s)", verb, cache);
+	c.cache_major = major(cdev);
+	c.cache_minor = minor(cdev);
+	c.data_major = major(ddev);
+	c.data_minor = minor(ddev);
+	if (format) {
+		c.flags = DCD_CREATE_FORMAT;
+		c.buffer_bytes = 32ULL << 20;
+		c.idle_ms = 200;
+		c.max_age_ms = 100;
+		c.high_watermark = 50;
+		if (buffer && (dcdctl_parse_size(buffer, &v) || v < DCD_BUFFER_MIN ||
+			       v > DCD_BUFFER_MAX || v % 8192))
+			return dcdctl_err("--buffer '%s': expected a multiple of 8K from 64K to 1G",
+					  buffer);
+		if (buffer)
+			c.buffer_bytes = v;
+		if (mode) {
+			if (!strcmp(mode, "safe"))
+				c.mode = DCD_MODE_SAFE;
+			else if (!strcmp(mode, "nvram"))
+				c.mode = DCD_MODE_NVRAM;
+			else
+				return dcdctl_err("--mode '%s': expected safe or nvram", mode);
+		}
+		if (idle && parse_u32_opt("idle-ms", idle, 1, DCD_IDLE_MS_MAX, &c.idle_ms))
+			return 1;
+		if (age && parse_u32_opt("max-age-ms", age, DCD_MAX_AGE_MS_MIN,
+					 DCD_MAX_AGE_MS_MAX, &c.max_age_ms))
+			return 1;
+		if (hwm && parse_u32_opt("high-watermark", hwm, DCD_WATERMARK_MIN,
+					 DCD_WATERMARK_MAX, &c.high_watermark))
+			return 1;
+		if (bypass) {
+			if (!strcmp(bypass, "off"))
+				c.bypass_bytes = ~0ULL;
+			else if (dcdctl_parse_size(bypass, &v) || v < 4096 ||
+				 v == UINT64_MAX)
+				return dcdctl_err("--bypass '%s': expected a size of at least 4K, or off",
+						  bypass);
+			else
+				c.bypass_bytes = v;
+		}
+	}
+	if (busy(cache) || busy(data))
+		return dcdctl_err("%s %s: %s is in use (mounted, or part of another device)",
+				  verb, dev, busy(cache) ? cache : data);
+	if (format && !force && has_sb(cache))
+		return dcdctl_err("create: %s holds a dcd superblock (assemble it, or give --force to format it anyway)",
+				  cache);
+	fd = open_ctl();
+	if (fd < 0)
+		return 1;
+	ret = ioctl(fd, DCD_IOC_CREATE, &c);
+	close(fd);
+	if (ret) {
+		c.error[sizeof(c.error) - 1] = 0;
+		if (c.error[0])
+			return dcdctl_err("%s %s: %s", verb, dev, c.error);
+		return dcdctl_err("%s %s: %s", verb, dev, strerror(errno));
+	}
+	return 0;
+}
+
+static int dcd_simple(const char *verb, const char *dev, int argc, char **argv,
+		      unsigned long cmd)
+{
+	bool no_log = false;
+	const struct dcdctl_opt stop_opts[] = {
+		{ "no-log", false, NULL, &no_log },
+		{ NULL, false, NULL, NULL },
+	};
+	const struct dcdctl_opt none[] = { { NULL, false, NULL, NULL } };
+	struct dcd_ioc_dev d;
+	const char *pos[1];
+	int npos, fd, ret;
+
+	memset(&d, 0, sizeof(d));
+	d.version = DCD_IOCTL_VERSION;
+	d.size = sizeof(d);
+	if (dev_number(dev, &d.index))
+		return 1;
+	if (dcdctl_parse(argc, argv, cmd == DCD_IOC_STOP ? stop_opts : none,
+			 pos, 0, &npos))
+		return 1;
+	if (no_log)
+		d.flags = DCD_STOP_NO_LOG;
+	fd = open_ctl();
+	if (fd < 0)
+		return 1;
+	ret = ioctl(fd, cmd, &d);
+	close(fd);
+	if (!ret)
+		return 0;
+	switch (errno) {
+	case ENODEV:
+		return dcdctl_err("%s %s: no such dcd device", verb, dev);
+	case EBUSY:
+		return dcdctl_err("%s %s: device is open (mounted or in use)", verb, dev);
+	case EIO:
+		return dcdctl_err("%s %s: I/O error (see the kernel log)", verb, dev);
+	default:
+		return dcdctl_err("%s %s: %s", verb, dev, strerror(errno));
+	}
+}
+
+static int pct(uint64_t part, uint64_t whole)
+{
+	return whole ? (int)(part * 100 / whole) : 0;
+}
+
+static int dcd_detail(const char *dev, int argc, char **argv)
+{
+	const struct dcdctl_opt none[] = { { NULL, false, NULL, NULL } };
+	struct dcd_ioc_detail d;
+	char h1[32], h2[32], n1[160], n2[160];
+	const char *pos[1];
+	int npos, fd, ret;
+
+	memset(&d, 0, sizeof(d));
+	d.version = DCD_IOCTL_VERSION;
+	d.size = sizeof(d);
+	if (dev_number(dev, &d.index))
+		return 1;
+	if (dcdctl_parse(argc, argv, none, pos, 0, &npos))
+		return 1;
+	fd = open_ctl();
+	if (fd < 0)
+		return 1;
+	ret = ioctl(fd, DCD_IOC_DETAIL, &d);
+	close(fd);
+	if (ret) {
+		if (errno == ENODEV)
+			return dcdctl_err("detail %s: no such dcd device", dev);
+		return dcdctl_err("detail %s: %s", dev, strerror(errno));
+	}
+	printf("%s:\n", dev);
+	printf("             Mode : %s\n", d.mode == DCD_MODE_NVRAM ? "nvram" : "safe");
+	printf("            State : %s\n",
+	       d.flags & DCD_DETAIL_FAILED ? "failed" :
+	       d.flags & DCD_DETAIL_UNCLEAN ? "active, unclean start" : "active");
+	printf("       Cache disk : %s\n", dev_name_of(d.cache_major, d.cache_minor, n1, sizeof(n1)));
+	printf("        Data disk : %s\n", dev_name_of(d.data_major, d.data_minor, n2, sizeof(n2)));
+	printf("             Size : %s (%" PRIu64 " bytes, 4096-byte blocks)\n",
+	       dcdctl_human(d.size_bytes, h1, sizeof(h1)), (uint64_t)d.size_bytes);
+	printf("           Buffer : %s used of %s\n",
+	       dcdctl_human(d.buffer_used_bytes, h1, sizeof(h1)),
+	       dcdctl_human(d.buffer_bytes, h2, sizeof(h2)));
+	printf("              Log : %s used of %s (%d%%)\n",
+	       dcdctl_human(d.log_used_bytes, h1, sizeof(h1)),
+	       dcdctl_human(d.log_bytes, h2, sizeof(h2)),
+	       pct(d.log_used_bytes, d.log_bytes));
+	printf("            Dirty : %s\n", dcdctl_human(d.dirty_bytes, h1, sizeof(h1)));
+	printf("     Log sequence : tail %" PRIu64 ", next %" PRIu64 "\n",
+	       (uint64_t)d.tail_seq, (uint64_t)d.head_seq);
+	printf("          Tunables: idle-ms %u, max-age-ms %u, high-watermark %u%%, bypass %s\n",
+	       d.idle_ms, d.max_age_ms, d.high_watermark,
+	       d.bypass_bytes ? dcdctl_human(d.bypass_bytes, h1, sizeof(h1)) : "off");
+	printf(" Segments written : %" PRIu64 " (%s)\n", (uint64_t)d.segments_written,
+	       dcdctl_human(d.log_bytes_written, h1, sizeof(h1)));
+	printf("         Destaged : %s in %" PRIu64 " batches, %" PRIu64 " idle periods\n",
+	       dcdctl_human(d.bytes_destaged, h1, sizeof(h1)),
+	       (uint64_t)d.destage_runs, (uint64_t)d.idle_periods);
+	printf("        Read hits : buffer %" PRIu64 ", log %" PRIu64 ", data disk %" PRIu64
+	       " (4 KiB blocks)\n", (uint64_t)d.read_hits_buffer,
+	       (uint64_t)d.read_hits_log, (uint64_t)d.read_hits_data);
+	printf("           Writes : %" PRIu64 " (%" PRIu64 " bypassed), average %" PRIu64 " ns\n",
+	       (uint64_t)d.writes, (uint64_t)d.bypass_writes, (uint64_t)d.write_lat_ns);
+	printf("  Flushes and FUA : %" PRIu64 ", average %" PRIu64 " us\n",
+	       (uint64_t)d.flushes, (uint64_t)(d.flush_lat_ns / 1000));
+	return 0;
+}
+
+int dcd_main(const char *verb, const char *dev, int argc, char **argv)
+{
+	if (!strcmp(verb, "create"))
+		return dcd_create_verb(verb, dev, argc, argv, true);
+	if (!strcmp(verb, "assemble"))
+		return dcd_create_verb(verb, dev, argc, argv, false);
+	if (!strcmp(verb, "detail"))
+		return dcd_detail(dev, argc, argv);
+	if (!strcmp(verb, "flush"))
+		return dcd_simple(verb, dev, argc, argv, DCD_IOC_FLUSH);
+	if (!strcmp(verb, "stop"))
+		return dcd_simple(verb, dev, argc, argv, DCD_IOC_STOP);
+	return dcdctl_err("%s: unknown verb for a dcd device (see dcdctl --help)", verb);
+}
+
+/* crc32c as the kernel's __crc32c_le(~0, ...): reflected, no final xor. */
+static uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82F63B78U & (0U - (crc & 1)));
+	}
+	return crc;
+}
+
+int dcd_examine(const char *path)
+{
+	static struct dcd_sb sb;
+	uint32_t crc_disk, crc;
+	char uuid[40], h1[32], tbuf[64];
+	time_t t;
+	ssize_t n;
+	int fd, i;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		dcdctl_err("%s: %s", path, strerror(errno));
+		return 2;
+	}
+	n = pread(fd, &sb, sizeof(sb), 0);
+	close(fd);
+	if (n != (ssize_t)sizeof(sb) || le64toh(sb.magic) != DCD_SB_MAGIC)
+		return 1;
+	crc_disk = le32toh(sb.crc);
+	sb.crc = 0;
+	crc = crc32c(~0U, &sb, sizeof(sb));
+	for (i = 0, n = 0; i < 16; i++)
+		n += sprintf(uuid + n, "%s%02x",
+			     i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "", sb.uuid[i]);
+	printf("%s:\n", path);
+	printf("            Magic : dcd cache disk, format version %u\n", le32toh(sb.version));
+	printf("         Checksum : %08x (%s)\n", crc_disk, crc == crc_disk ? "correct" : "WRONG");
+	printf("             UUID : %s\n", uuid);
+	printf("            State : %s\n", le32toh(sb.state) == DCD_STATE_CLEAN ? "clean" :
+	       le32toh(sb.state) == DCD_STATE_ACTIVE ? "active (running or not stopped cleanly)" :
+	       "unknown");
+	printf("             Mode : %s\n", le32toh(sb.mode) == DCD_SB_MODE_NVRAM ? "nvram" : "safe");
+	printf("        Data size : %s (%" PRIu64 " sectors)\n",
+	       dcdctl_human(le64toh(sb.data_sectors) << 9, h1, sizeof(h1)),
+	       (uint64_t)le64toh(sb.data_sectors));
+	printf("              Log : blocks %" PRIu64 " to %" PRIu64 " (%s)\n",
+	       (uint64_t)le64toh(sb.log_start),
+	       (uint64_t)(le64toh(sb.log_start) + le64toh(sb.log_blocks)),
+	       dcdctl_human(le64toh(sb.log_blocks) * 4096, h1, sizeof(h1)));
+	printf("             Tail : position %" PRIu64 ", sequence %" PRIu64 "\n",
+	       (uint64_t)le64toh(sb.tail_pos), (uint64_t)le64toh(sb.tail_seq));
+	if (le32toh(sb.state) == DCD_STATE_CLEAN)
+		printf("             Head : position %" PRIu64 ", sequence %" PRIu64 "\n",
+		       (uint64_t)le64toh(sb.head_pos), (uint64_t)le64toh(sb.head_seq));
+	printf("           Buffer : %s\n", dcdctl_human(le64toh(sb.buffer_bytes), h1, sizeof(h1)));
+	printf("          Tunables: idle-ms %u, max-age-ms %u, high-watermark %u%%, bypass %" PRIu64 "\n",
+	       le32toh(sb.idle_ms), le32toh(sb.max_age_ms), le32toh(sb.high_watermark),
+	       (uint64_t)le64toh(sb.bypass_bytes));
+	t = (time_t)le64toh(sb.ctime);
+	strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+	printf("          Created : %s\n", tbuf);
+	t = (time_t)le64toh(sb.utime);
+	strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+	printf("          Updated : %s\n", tbuf);
+	printf("      Clean stops : %" PRIu64 ", unclean starts %" PRIu64 "\n",
+	       (uint64_t)le64toh(sb.clean_stops), (uint64_t)le64toh(sb.unclean_starts));
+	return 0;
+}

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dcdctl: verbs of mirror devices, /dev/dcdmirrorN, through ioctls on
+ * /dev/dcdmirror-control.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <endian.h>
+#include <time.h>
+
+#include <linux/fs.h>
+#include <linux/dcdmirror.h>
+#include <dcdmirror/mirror_format.h>
+
+#include "dcdctl.h"
+
+#define CONTROL "/dev/" DCDMIRROR_CONTROL_NAME
+
+const char mirror_usage[] =
+	"MIRROR DEVICES (/dev/dcdmirrorN)\n"
+	"    dcdctl create /dev/dcdmirrorN --local DEV --remote DEV [--mode sync]\n"
+	"           [--metadata none|1]\n"
+	"        Start /dev/dcdmirrorN, a RAID1 of the two block devices. Reads go\n"
+	"        to the local leg; a write goes to both legs and completes when\n"
+	"        both have completed it (--mode sync, the default). Both legs are\n"
+	"        opened exclusively and must have the same logical block size.\n"
+	"        --metadata none (default): no superblock, the array has the size\n"
+	"        of the smaller leg. --metadata 1: a superblock at the end of each\n"
+	"        leg (the last 1 MiB is reserved for metadata), so that the array\n"
+	"        can be assembled again; each leg stays a plain copy from sector 0.\n"
+	"    dcdctl assemble /dev/dcdmirrorN --local DEV --remote DEV\n"
+	"        Start /dev/dcdmirrorN again from the superblocks of its legs; they\n"
+	"        must belong to the same array, in the same roles, and be in sync.\n"
+	"    dcdctl detail /dev/dcdmirrorN\n"
+	"        Show size, state, mode and the legs with their state and I/O\n"
+	"        counters.\n"
+	"    dcdctl stop /dev/dcdmirrorN\n"
+	"        Stop the mirror and release its legs; refused while it is open.\n"
+	"        With superblocks, they are marked clean.\n"
+	"    dcdctl examine DEV\n"
+	"        Print the dcdmirror superblock of a leg.\n";
+
+static const char *uuid_str(const uint8_t *u, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		 u[10], u[11], u[12], u[13], u[14], u[15]);
+	return buf;
+}
+
+/* crc32c as the kernel's __crc32c_le(~0, ...): reflected, no final xor. */
+static uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82f63b78 & -(crc & 1));
+	}
+	return crc;
+}
+
+static int open_ctl(void)
+{
+	return dcdctl_open_control(CONTROL, "dcdmirror.ko");
+}
+
+static const char *mode_name(uint32_t mode)
+{
+	return mode == DCDMIRROR_MODE_SYNC ? "sync" : "unknown";
+}
+
+static const char *role_name(uint32_t role)
+{
+	switch (role) {
+	case DCDMIRROR_ROLE_LOCAL:
+		return "local";
+	case DCDMIRROR_ROLE_REMOTE:
+		return "remote";
+	}
+	return "unknown";
+}
+
+static const char *leg_state_name(uint32_t state)
+{
+	switch (state) {
+	case DCDMIRROR_LEG_IN_SYNC:
+		return "in_sync";
+	case DCDMIRROR_LEG_FAULTY:
+		return "faulty";
+	case DCDMIRROR_LEG_MISSING:
+		return "missing";
+	}
+	return "unknown";
+}
+
+/* "/dev/vdb" for 254:16, from sysfs; "-" when unknown. */
+static const char *dev_name_of(unsigned int maj, unsigned int min, char *buf,
+			       size_t len)
+{
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(buf, len, "-");
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent", maj, min);
+	f = fopen(path, "re");
+	if (!f)
+		return buf;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "DEVNAME=", 8)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(buf, len, "/dev/%s", line + 8);
+			break;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+/*
+ * Check a leg before asking the kernel, to name the path in the error:
+ * exists, is a block device, not claimed by someone else (an exclusive open
+ * fails with EBUSY while it is mounted or part of an array).
+ */
+static int check_leg(const char *path, dev_t *rdev, int *lbs)
+{
+	int fd;
+
+	if (dcdctl_blockdev(path, rdev))
+		return -1;
+	fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EBUSY)
+			dcdctl_err("%s: device is in use", path);
+		else
+			dcdctl_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (ioctl(fd, BLKSSZGET, lbs)) {
+		dcdctl_err("%s: cannot get the logical block size: %s", path,
+			   strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int do_create(const char *verb, const char *dev, unsigned int index,
+		     int argc, char **argv)
+{
+	const char *local = NULL, *remote = NULL, *mode = NULL, *metadata = NULL;
+	bool assemble = !strcmp(verb, "assemble");
+	const struct dcdctl_opt create_opts[] = {
+		{ .name = "local", .takes_value = true, .value = &local },
+		{ .name = "remote", .takes_value = true, .value = &remote },
+		{ .name = "mode", .takes_value = true, .value = &mode },
+		{ .name = "metadata", .takes_value = true, .value = &metadata },
+		{ 0 }
+	};
+	const struct dcdctl_opt assemble_opts[] = {
+		{ .name = "local", .takes_value = true, .value = &local },
+		{ .name = "remote", .takes_value = true, .value = &remote },
+		{ 0 }
+	};
+	struct dcdmirror_ioc_create c;
+	const char *pos[1];
+	dev_t ldev, rdev;
+	int npos, llbs, rlbs, fd, ret;
+
+	if (dcdctl_parse(argc, argv, assemble ? assemble_opts : create_opts,
+			 pos, 0, &npos))
+		return 1;
+	if (!local)
+		return dcdctl_err("%s: missing --local DEV", verb);
+	if (!remote)
+		return dcdctl_err("%s: missing --remote DEV", verb);
+	if (mode && strcmp(mode, "sync"))
+		return dcdctl_err("create: unknown mode '%s' (expected sync)", mode);
+	if (metadata && strcmp(metadata, "none") && strcmp(metadata, "1") &&
+	    strcmp(metadata, "1.0"))
+		return dcdctl_err("create: unknown metadata '%s' (expected none or 1)",
+				  metadata);
+	if (dcdctl_blockdev(local, &ldev) || dcdctl_blockdev(remote, &rdev))
+		return 1;
+	if (ldev == rdev)
+		return dcdctl_err("%s: %s and %s are the same device (%u:%u)", verb,
+				  local, remote, major(ldev), minor(ldev));
+	if (check_leg(local, &ldev, &llbs) || check_leg(remote, &rdev, &rlbs))
+		return 1;
+	if (llbs != rlbs)
+		return dcdctl_err("%s: %s and %s have different logical block sizes (%d and %d bytes)",
+				  verb, local, remote, llbs, rlbs);
+
+	fd = open_ctl();
+	if (fd < 0)
+		return 1;
+	memset(&c, 0, sizeof(c));
+	c.version = DCDMIRROR_IOCTL_VERSION;
+	c.size = sizeof(c);
+	c.index = index;
+	c.mode = DCDMIRROR_MODE_SYNC;
+	if (assemble)
+		c.flags = DCDMIRROR_CREATE_ASSEMBLE;
+	else if (metadata && strcmp(metadata, "none"))
+		c.flags = DCDMIRROR_CREATE_SUPERBLOCK;
+	c.legs[0].major = major(ldev);
+	c.legs[0].minor = minor(ldev);
+	c.legs[1].major = major(rdev);
+	c.legs[1].minor = minor(rdev);
+	ret = ioctl(fd, DCDMIRROR_IOC_CREATE, &c);
+	close(fd);
+	if (ret) {
+		c.error[sizeof(c.error) - 1] = '\0';
+		if (errno == EEXIST)
+			return dcdctl_err("%s already exists", dev);
+		if (c.error[0])
+			return dcdctl_err("%s %s: %s", verb, dev, c.error);
+		return dcdctl_err("%s %s: %s (are dcdctl and dcdmirror.ko of the same version?)",
+				  verb, dev, strerror(errno));
+	}
+	return 0;
+}
+
+static int get_info(const char *dev, unsigned int index,
+		    struct dcdmirror_ioc_info *info)
+{
+	int fd, ret;
+
+	fd = open_ctl();
+	if (fd < 0)
+		return 1;
+	memset(info, 0, sizeof(*info));
+	info->version = DCDMIRROR_IOCTL_VERSION;
+	info->size = sizeof(*info);
+	info->index = index;
+	ret = ioctl(fd, DCDMIRROR_IOC_GET_INFO, info);
+	close(fd);
+	if (ret) {
+		if (errno == ENODEV)
+			return dcdctl_err("%s: no such mirror", dev);
+		return dcdctl_err("%s: %s", dev, strerror(errno));
+	}
+	return 0;
+}
+
+static int do_detail(const char *dev, unsigned int index, int argc, char **argv)
+{
+	struct dcdmirror_ioc_info info;
+	char h[32], name[160];
+	unsigned int i, active = 0;
+	const char *pos[1];
+	int npos;
+
+	if (dcdctl_parse(argc, argv, NULL, pos, 0, &npos))
+		return 1;
+	if (get_info(dev, index, &info))
+		return 1;
+	for (i = 0; i < info.nr_legs && i < DCDMIRROR_MAX_LEGS; i++)
+		if (info.legs[i].state == DCDMIRROR_LEG_IN_SYNC)
+			active++;
+
+	printf("%s:\n", dev);
+	printf("       Array Size : %" PRIu64 " (%s)\n", (uint64_t)info.size_bytes,
+	       dcdctl_human(info.size_bytes, h, sizeof(h)));
+	printf("    Logical Block : %u bytes\n", info.logical_block_size);
+	printf("            State : %s%s\n",
+	       info.state == DCDMIRROR_STATE_ACTIVE ? "active" : "clean",
+	       info.flags & DCDMIRROR_INFO_DEGRADED ? ", degraded" : "");
+	printf("             Mode : %s\n", mode_name(info.mode));
+	printf("      Active Legs : %u of %u\n", active, info.nr_legs);
+	printf("       Open Count : %u\n", info.open_count);
+	if (info.flags & DCDMIRROR_INFO_SUPERBLOCK) {
+		printf("         Metadata : 1 (superblock at the end of each leg)\n");
+		printf("             UUID : %s\n", uuid_str(info.uuid, name, sizeof(name)));
+		printf("           Events : %" PRIu64 "\n", (uint64_t)info.events);
+	} else {
+		printf("         Metadata : none\n");
+	}
+	if (info.flags & DCDMIRROR_INFO_UNCLEAN)
+		printf("          Warning : assembled after a stop that was not clean\n");
+	printf("\n");
+	printf("   Number   Major   Minor   Role     State      Size        Device\n");
+	for (i = 0; i < info.nr_legs && i < DCDMIRROR_MAX_LEGS; i++) {
+		const struct dcdmirror_ioc_leg_info *l = &info.legs[i];
+
+		printf("   %6u   %5u   %5u   %-7s  %-9s  %-10s  %s\n", i,
+		       l->major, l->minor, role_name(l->role),
+		       leg_state_name(l->state),
+		       dcdctl_human(l->size_bytes, h, sizeof(h)),
+		       dev_name_of(l->major, l->minor, name, sizeof(name)));
+	}
+	printf("\n");
+	printf("   Number   Reads        Read Bytes       Writes       Write Bytes      Errors\n");
+	for (i = 0; i < info.nr_legs && i < DCDMIRROR_MAX_LEGS; i++) {
+		const struct dcdmirror_ioc_leg_info *l = &info.legs[i];
+
+		printf("   %6u   %-11" PRIu64 "  %-15" PRIu64 "  %-11" PRIu64 "  %-15" PRIu64
+		       "  %" PRIu64 "\n", i, (uint64_t)l->reads, (uint64_t)l->read_bytes,
+		       (uint64_t)l->writes, (uint64_t)l->write_bytes, (uint64_t)l->errors);
+	}
+	return 0;
+}
+
+static int do_stop(const char *dev, unsigned int index, int argc, char **argv)
+{
+	struct dcdmirror_ioc_dev d;
+	const char *pos[1];
+	int npos, fd, ret;
+
+	if (dcdctl_parse(argc, argv, NULL, pos, 0, &npos))
+		return 1;
+	fd = open_ctl();
+	if (fd < 0)
+		return 1;
+	memset(&d, 0, sizeof(d));
+	d.version = DCDMIRROR_IOCTL_VERSION;
+	d.size = sizeof(d);
+	d.index = index;
+	ret = ioctl(fd, DCDMIRROR_IOC_STOP, &d);
+	close(fd);
+	if (ret) {
+		if (errno == ENODEV)
+			return dcdctl_err("%s: no such mirror", dev);
+		if (errno == EBUSY)
+			return dcdctl_err("%s: device is open, not stopped", dev);
+		return dcdctl_err("stop %s: %s", dev, strerror(errno));
+	}
+	return 0;
+}
+
+int mirror_main(const char *verb, const char *dev, int argc, char **argv)
+{
+	unsigned int index;
+
+	if (dcdctl_dev_index(dev, "dcdmirror", &index))
+		return dcdctl_err("%s: not a mirror device name", dev);
+	if (!strcmp(verb, "create") || !strcmp(verb, "assemble"))
+		return do_create(verb, dev, index, argc, argv);
+	if (!strcmp(verb, "detail"))
+		return do_detail(dev, index, argc, argv);
+	if (!strcmp(verb, "stop"))
+		return do_stop(dev, index, argc, argv);
+	return dcdctl_err("%s: unknown verb for a mirror (see dcdctl --help)", verb);
+}
+
+static const char *time_str(uint64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(buf, len, "%" PRIu64, t);
+	return buf;
+}
+
+/*
+ * Print the superblock at the end of a leg. 1 (quietly) when there is
+ * none, so that the caller can look for another kind.
+ */
+int mirror_examine(const char *path)
+{
+	struct dcdmirror_sb sb;
+	char u[40], t1[40], t2[40], h[32];
+	uint64_t bytes, sector;
+	uint32_t crc;
+	unsigned int i;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	if (ioctl(fd, BLKGETSIZE64, &bytes) ||
+	    dcdmirror_data_sectors(bytes >> 9) < 8) {
+		close(fd);
+		return 1;
+	}
+	sector = dcdmirror_sb_sector(bytes >> 9);
+	if (pread(fd, &sb, sizeof(sb), (off_t)(sector << 9)) != sizeof(sb) ||
+	    le64toh(sb.magic) != DCDMIRROR_SB_MAGIC) {
+		close(fd);
+		return 1;
+	}
+	close(fd);
+	crc = le32toh(sb.crc);
+	sb.crc = 0;
+	printf("%s:\n", path);
+	printf("            Magic : dcdmirror leg, metadata version %u\n", le32toh(sb.version));
+	printf("         Checksum : %08x (%s)\n", crc,
+	       crc32c(~0U, &sb, sizeof(sb)) == crc ? "correct" : "WRONG");
+	printf("             UUID : %s\n", uuid_str(sb.uuid, u, sizeof(u)));
+	printf("              Leg : %u of %u (%s)\n", le32toh(sb.leg), le32toh(sb.nr_legs),
+	       role_name(le32toh(sb.role)));
+	printf("            State : %s\n", le32toh(sb.state) == DCDMIRROR_SB_CLEAN ? "clean" :
+	       le32toh(sb.state) == DCDMIRROR_SB_ACTIVE ? "active (running or not stopped cleanly)" :
+	       "unknown");
+	printf("             Mode : %s\n", mode_name(le32toh(sb.mode)));
+	printf("           Events : %" PRIu64 "\n", (uint64_t)le64toh(sb.events));
+	printf("       Array Size : %" PRIu64 " (%s)\n", (uint64_t)le64toh(sb.array_sectors) << 9,
+	       dcdctl_human(le64toh(sb.array_sectors) << 9, h, sizeof(h)));
+	printf("    Logical Block : %u bytes\n", le32toh(sb.logical_block_size));
+	printf("Superblock Sector : %" PRIu64 "\n", (uint64_t)le64toh(sb.sb_sector));
+	printf("          Created : %s\n", time_str(le64toh(sb.ctime), t1, sizeof(t1)));
+	printf("          Updated : %s\n", time_str(le64toh(sb.utime), t2, sizeof(t2)));
+	for (i = 0; i < 2 && i < le32toh(sb.nr_legs); i++)
+		printf("       Leg %u State : %s\n", i, leg_state_name(le32toh(sb.leg_state[i])));
+	return 0;
+}
