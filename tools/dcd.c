@@ -72,27 +72,16 @@ static int dev_number(const char *dev, uint32_t *index)
 	return 0;
 }
 
-/* "/dev/vdb" for 254:16, from sysfs; "254:16" when unknown. */
-static const char *dev_name_of(unsigned int maj, unsigned int min, char *buf,
-			       size_t len)
+/* Device number from the name, then the options (no positional words). */
+static int dcd_verb_args(const char *dev, int argc, char **argv,
+			 const struct dcdctl_opt *opts, uint32_t *index)
 {
-	char path[64], line[128];
-	FILE *f;
+	const char *pos[1];
+	int npos;
 
-	snprintf(buf, len, "%u:%u", maj, min);
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent", maj, min);
-	f = fopen(path, "r");
-	if (!f)
-		return buf;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "DEVNAME=", 8)) {
-			line[strcspn(line, "\n")] = 0;
-			snprintf(buf, len, "/dev/%s", line + 8);
-			break;
-		}
-	}
-	fclose(f);
-	return buf;
+	if (dev_number(dev, index))
+		return -1;
+	return dcdctl_parse(argc, argv, opts, pos, 0, &npos);
 }
 
 static int parse_u32_opt(const char *name, const char *s, uint64_t min,
@@ -155,15 +144,12 @@ static int dcd_create_verb(const char *verb, const char *dev, int argc,
 	struct dcd_ioc_create c;
 	dev_t cdev, ddev;
 	uint64_t v;
-	const char *pos[1];
-	int npos, fd, ret;
+	int fd, ret;
 
 	memset(&c, 0, sizeof(c));
 	c.version = DCD_IOCTL_VERSION;
 	c.size = sizeof(c);
-	if (dev_number(dev, &c.index))
-		return 1;
-	if (dcdctl_parse(argc, argv, opts, pos, 0, &npos))
+	if (dcd_verb_args(dev, argc, argv, opts, &c.index))
 		return 1;
 	if (!cache || !data)
 		return dcdctl_err("%s: --cache and --data are required", verb);
@@ -246,16 +232,13 @@ static int dcd_simple(const char *verb, const char *dev, int argc, char **argv,
 	};
 	const struct dcdctl_opt none[] = { { NULL, false, NULL, NULL } };
 	struct dcd_ioc_dev d;
-	const char *pos[1];
-	int npos, fd, ret;
+	int fd, ret;
 
 	memset(&d, 0, sizeof(d));
 	d.version = DCD_IOCTL_VERSION;
 	d.size = sizeof(d);
-	if (dev_number(dev, &d.index))
-		return 1;
-	if (dcdctl_parse(argc, argv, cmd == DCD_IOC_STOP ? stop_opts : none,
-			 pos, 0, &npos))
+	if (dcd_verb_args(dev, argc, argv,
+			  cmd == DCD_IOC_STOP ? stop_opts : none, &d.index))
 		return 1;
 	if (no_log)
 		d.flags = DCD_STOP_NO_LOG;
@@ -288,15 +271,12 @@ static int dcd_detail(const char *dev, int argc, char **argv)
 	const struct dcdctl_opt none[] = { { NULL, false, NULL, NULL } };
 	struct dcd_ioc_detail d;
 	char h1[32], h2[32], n1[160], n2[160];
-	const char *pos[1];
-	int npos, fd, ret;
+	int fd, ret;
 
 	memset(&d, 0, sizeof(d));
 	d.version = DCD_IOCTL_VERSION;
 	d.size = sizeof(d);
-	if (dev_number(dev, &d.index))
-		return 1;
-	if (dcdctl_parse(argc, argv, none, pos, 0, &npos))
+	if (dcd_verb_args(dev, argc, argv, none, &d.index))
 		return 1;
 	fd = open_ctl();
 	if (fd < 0)
@@ -313,8 +293,8 @@ static int dcd_detail(const char *dev, int argc, char **argv)
 	printf("            State : %s\n",
 	       d.flags & DCD_DETAIL_FAILED ? "failed" :
 	       d.flags & DCD_DETAIL_UNCLEAN ? "active, unclean start" : "active");
-	printf("       Cache disk : %s\n", dev_name_of(d.cache_major, d.cache_minor, n1, sizeof(n1)));
-	printf("        Data disk : %s\n", dev_name_of(d.data_major, d.data_minor, n2, sizeof(n2)));
+	printf("       Cache disk : %s\n", dcdctl_dev_name(d.cache_major, d.cache_minor, n1, sizeof(n1)));
+	printf("        Data disk : %s\n", dcdctl_dev_name(d.data_major, d.data_minor, n2, sizeof(n2)));
 	printf("             Size : %s (%" PRIu64 " bytes, 4096-byte blocks)\n",
 	       dcdctl_human(d.size_bytes, h1, sizeof(h1)), (uint64_t)d.size_bytes);
 	printf("           Buffer : %s used of %s\n",

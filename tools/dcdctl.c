@@ -205,6 +205,28 @@ int dcdctl_open_control(const char *path, const char *module)
 	return fd;
 }
 
+const char *dcdctl_dev_name(unsigned int maj, unsigned int min, char *buf,
+			    size_t len)
+{
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(buf, len, "%u:%u", maj, min);
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent", maj, min);
+	f = fopen(path, "re");
+	if (!f)
+		return buf;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "DEVNAME=", 8)) {
+			line[strcspn(line, "\n")] = '\0';
+			snprintf(buf, len, "/dev/%s", line + 8);
+			break;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
 const char *dcdctl_human(uint64_t bytes, char *buf, size_t len)
 {
 	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };

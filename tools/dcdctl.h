@@ -54,6 +54,13 @@ int dcdctl_dev_index(const char *name, const char *prefix, unsigned int *index);
 /* Open a control device (e.g. /dev/dcdmirror-control), with a clear error. */
 int dcdctl_open_control(const char *path, const char *module);
 
+/*
+ * The device node of block device maj:min as sysfs names it ("/dev/vdb"),
+ * or "maj:min" when it is unknown. buf of at least 64 bytes.
+ */
+const char *dcdctl_dev_name(unsigned int maj, unsigned int min, char *buf,
+			    size_t len);
+
 /* Human-readable bytes: "64.0 MiB". buf of at least 32 bytes. */
 const char *dcdctl_human(uint64_t bytes, char *buf, size_t len);
 
