@@ -19,6 +19,11 @@
  * too, when writes bypassed the buffer). NVRAM mode: flushes complete at once;
  * that is only safe when the buffer survives power loss (NVRAM, UPS).
  *
+ * Logged blocks are destaged to the data disk when it is idle, and under load
+ * once the log passes the high watermark; from halfway between the watermark
+ * and a full log, writes are paced (dcd_pace()) so that the destage sweep
+ * frees the tail before the log fills.
+ *
  * Discard, write-zeroes and writes of bypass_bytes or more go to the data
  * disk; cached copies are dropped first and a discard record is logged, so
  * that recovery does not bring them back.
@@ -48,6 +53,7 @@
 #define DCD_BUF_WATERMARK	75	/* percent of a buffer half: log it */
 #define DCD_LOG_IDLE_MS		2	/* no write for this long: log buffer */
 #define DCD_DESTAGE_BLOCKS	1024	/* blocks per destage batch */
+#define DCD_PACE_MAX_US		5000	/* gap between writes as the log fills */
 
 /*
  * Index entries are xarray value entries: the low two bits say where the
@@ -114,6 +120,8 @@ struct dcd_stats {
 	atomic64_t writes;
 	atomic64_t bypass_writes;
 	atomic64_t flushes;
+	atomic64_t paced_writes;	/* writes delayed by dcd_pace() */
+	atomic64_t paced_ns;		/* their total delay */
 	atomic64_t write_lat_ns;	/* sums, divided by writes/flushes */
 	atomic64_t flush_lat_ns;
 };
@@ -210,6 +218,15 @@ struct dcd_dev {
 	struct page **segpages;		/* header and data pages of a segment */
 
 	spinlock_t open_lock;		/* open_count, closing */
+	/*
+	 * Write pacing (dcd_pace()): log_fill is the log's fill in percent,
+	 * written under lock whenever head or tail move and read without it;
+	 * pace_lock (innermost, never held while sleeping) protects pace_next,
+	 * the time in ns at which the next paced write may go.
+	 */
+	unsigned int log_fill;
+	spinlock_t pace_lock;		/* pace_next */
+	u64 pace_next;
 	unsigned int open_count;
 	bool closing;
 
@@ -237,6 +254,7 @@ int dcd_log_sync(struct dcd_dev *dc);
 void dcd_end_all_waiters(struct dcd_dev *dc);
 void dcd_seg_unref(struct dcd_dev *dc, u64 pos);
 u64 dcd_log_used(struct dcd_dev *dc);
+void dcd_update_fill(struct dcd_dev *dc);
 int dcd_rw_pages(struct block_device *bdev, blk_opf_t opf, sector_t sector,
 		 struct page **pages, unsigned int nr);
 int dcd_rw_vmem(struct block_device *bdev, blk_opf_t opf, sector_t sector,

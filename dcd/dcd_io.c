@@ -4,6 +4,7 @@
  * reads are served from the buffer, the log or the data disk, splitting a bio
  * only where its blocks change place.
  */
+#include <linux/delay.h>
 #include <linux/highmem.h>
 #include "dcd.h"
 
@@ -270,6 +271,39 @@ static void dcd_pass_to_data(struct dcd_dev *dc, struct bio *bio)
 	submit_bio_noacct(bio);
 }
 
+/*
+ * Pace writers as the log fills. The log keeps every version of a block and
+ * its tail moves only when a destage sweep in LBA order has written the tail
+ * segments' blocks to the data disk; if writes fill the log before a sweep
+ * ends, every write waits for the rest of the sweep (tens of seconds on a
+ * rotating data disk). So from halfway between the high watermark and a
+ * full log, writes are spaced out, from no gap there to DCD_PACE_MAX_US at a
+ * full log: the ingest slows down gradually and the sweep gets the time it
+ * needs.
+ */
+static void dcd_pace(struct dcd_dev *dc)
+{
+	unsigned int fill = READ_ONCE(dc->log_fill);
+	unsigned int hwm = READ_ONCE(dc->high_watermark);
+	unsigned int start = hwm + (100 - hwm) / 2;
+	u64 gap, now, slot;
+
+	if (fill <= start)
+		return;
+	gap = div_u64((u64)DCD_PACE_MAX_US * NSEC_PER_USEC * min(fill - start, 100 - start),
+		      100 - start);
+	now = ktime_get_ns();
+	spin_lock(&dc->pace_lock);
+	slot = max(now, dc->pace_next);
+	dc->pace_next = slot + gap;
+	spin_unlock(&dc->pace_lock);
+	if (slot <= now)
+		return;
+	atomic64_inc(&dc->stats.paced_writes);
+	atomic64_add(slot - now, &dc->stats.paced_ns);
+	fsleep(div_u64(slot - now, NSEC_PER_USEC));
+}
+
 static void dcd_write(struct dcd_dev *dc, struct bio *bio)
 {
 	u64 lba = bio->bi_iter.bi_sector / DCD_SECT_PER_BLOCK;
@@ -285,6 +319,8 @@ static void dcd_write(struct dcd_dev *dc, struct bio *bio)
 		dcd_pass_to_data(dc, bio);
 		return;
 	}
+	if (n)
+		dcd_pace(dc);
 
 	mutex_lock(&dc->lock);
 	for (;;) {

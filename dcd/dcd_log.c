@@ -267,6 +267,13 @@ u64 dcd_log_used(struct dcd_dev *dc)
 	return dc->log_blocks - dc->tail + dc->head;
 }
 
+/* After head or tail moved: the fill that dcd_pace() reads. Caller holds lock. */
+void dcd_update_fill(struct dcd_dev *dc)
+{
+	WRITE_ONCE(dc->log_fill,
+		   (unsigned int)div64_u64(dcd_log_used(dc) * 100, dc->log_blocks));
+}
+
 /* Where a segment of n blocks goes, if it fits. Caller holds lock. */
 static bool dcd_place(struct dcd_dev *dc, u64 n, u64 *pos)
 {
@@ -511,6 +518,7 @@ void dcd_log_work(struct work_struct *work)
 	dc->head = pos + n;
 	if (dc->head == dc->log_blocks)
 		dc->head = 0;
+	dcd_update_fill(dc);
 	mutex_unlock(&dc->lock);
 
 	{
@@ -661,6 +669,7 @@ int dcd_advance_tail(struct dcd_dev *dc)
 	mutex_lock(&dc->lock);
 	dc->tail = tail;
 	dc->tail_seq = tail_seq;
+	dcd_update_fill(dc);
 	dc->space_gen++;
 	wake_up_all(&dc->wq_head);
 	mutex_unlock(&dc->lock);
@@ -906,6 +915,7 @@ int dcd_recover(struct dcd_dev *dc, char *err)
 	dc->next_seq = seq;
 	if (nsegs == 0)
 		dc->head = dc->tail;
+	dcd_update_fill(dc);
 	if (!dc->unclean && (dc->next_seq != clean_seq ||
 			     (nsegs && dc->head != clean_head)))
 		pr_warn("dcd%u: log ends at segment %llu, the clean stop left it at %llu\n",

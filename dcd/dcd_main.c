@@ -96,6 +96,8 @@ void dcd_fill_detail(struct dcd_dev *dc, struct dcd_ioc_detail *d)
 	d->flushes = atomic64_read(&st->flushes);
 	d->write_lat_ns = dcd_avg(&st->write_lat_ns, &st->writes);
 	d->flush_lat_ns = dcd_avg(&st->flush_lat_ns, &st->flushes);
+	d->paced_writes = atomic64_read(&st->paced_writes);
+	d->pace_wait_ns = dcd_avg(&st->paced_ns, &st->paced_writes);
 }
 
 static struct dcd_dev *dcd_from_dev(struct device *dev)
@@ -128,6 +130,8 @@ DCD_DETAIL_ATTR(destage_runs, destage_runs);
 DCD_DETAIL_ATTR(idle_periods, idle_periods);
 DCD_DETAIL_ATTR(read_hits_buffer, read_hits_buffer);
 DCD_DETAIL_ATTR(read_hits_log, read_hits_log);
+DCD_DETAIL_ATTR(paced_writes, paced_writes);
+DCD_DETAIL_ATTR(pace_wait_ns, pace_wait_ns);
 DCD_DETAIL_ATTR(read_hits_data, read_hits_data);
 DCD_DETAIL_ATTR(writes, writes);
 DCD_DETAIL_ATTR(bypass_writes, bypass_writes);
@@ -261,6 +265,8 @@ static struct attribute *dcd_attrs[] = {
 	&dev_attr_flushes.attr,
 	&dev_attr_write_lat_ns.attr,
 	&dev_attr_flush_lat_ns.attr,
+	&dev_attr_paced_writes.attr,
+	&dev_attr_pace_wait_ns.attr,
 	&dev_attr_idle_ms.attr,
 	&dev_attr_max_age_ms.attr,
 	&dev_attr_high_watermark.attr,
@@ -526,6 +532,7 @@ static int dcd_create(struct dcd_ioc_create *c)
 	bio_list_init(&dc->waiters_now);
 	init_waitqueue_head(&dc->wq_head);
 	spin_lock_init(&dc->open_lock);
+	spin_lock_init(&dc->pace_lock);
 	INIT_WORK(&dc->log_work, dcd_log_work);
 	INIT_DELAYED_WORK(&dc->kick_work, dcd_kick_work);
 	INIT_DELAYED_WORK(&dc->destage_work, dcd_destage_work);

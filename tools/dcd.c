@@ -35,6 +35,8 @@ const char dcd_usage[] =
 	"        on a flush. Logged data is destaged to the data disk after\n"
 	"        --idle-ms (default 200) of data disk idleness, or at once while the\n"
 	"        log is more than P percent full (--high-watermark, default 50).\n"
+	"        From halfway between P and a full log, writes are slowed down\n"
+	"        gradually (up to 5 ms apart) so that destaging keeps up.\n"
 	"        Writes of --bypass SIZE or more (default 1M; off: never) go to the\n"
 	"        data disk directly. The device has 4096-byte logical blocks.\n"
 	"        A cache disk that holds a dcd superblock is only formatted with\n"
@@ -322,6 +324,8 @@ static int dcd_detail(const char *dev, int argc, char **argv)
 	       (uint64_t)d.writes, (uint64_t)d.bypass_writes, (uint64_t)d.write_lat_ns);
 	printf("  Flushes and FUA : %" PRIu64 ", average %" PRIu64 " us\n",
 	       (uint64_t)d.flushes, (uint64_t)(d.flush_lat_ns / 1000));
+	printf("     Paced writes : %" PRIu64 ", average wait %" PRIu64 " us (log above its pacing point)\n",
+	       (uint64_t)d.paced_writes, (uint64_t)(d.pace_wait_ns / 1000));
 	return 0;
 }
 

@@ -108,7 +108,9 @@ struct dcd_ioc_detail {
 	__u64 flushes;		/* flush and FUA requests */
 	__u64 write_lat_ns;	/* average */
 	__u64 flush_lat_ns;	/* average */
-	__u64 reserved[8];
+	__u64 paced_writes;	/* writes slowed as the log filled */
+	__u64 pace_wait_ns;	/* their average delay */
+	__u64 reserved[6];
 };
 
 #define DCD_IOC_MAGIC	0xDC
