@@ -2,6 +2,7 @@
 #
 # make            build mirror/dcdmirror.ko, dcd/dcd.ko and tools/dcdctl
 # make check      run the test suite in a QEMU guest (tests/check)
+# make check-long the same with the long versions of fuzz and stress tests
 # make demo       install, build, and run the main job in a QEMU guest
 # make C=2 W=1    the same build with sparse and extra warnings
 # KDIR=/path      build the modules against another kernel tree
@@ -9,7 +10,7 @@
 KVER ?= $(shell scripts/kver)
 KDIR ?= /lib/modules/$(KVER)/build
 
-.PHONY: all modules tools check demo clean
+.PHONY: all modules tools check check-long demo clean
 
 all: modules tools
 
@@ -21,6 +22,9 @@ tools:
 
 check: all
 	scripts/check $(TESTS)
+
+check-long: all
+	CHECK_LONG=1 TEST_TIMEOUT=3600 CHECK_TIMEOUT=21600 scripts/check $(TESTS)
 
 # the main job end to end: S-iDW, ext4, fio, legs compared (as root)
 demo:
