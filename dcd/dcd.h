@@ -244,7 +244,7 @@ struct dcd_rio {
 int dcd_format(struct dcd_dev *dc, char *err);
 int dcd_load(struct dcd_dev *dc, char *err);
 int dcd_read_sb(struct dcd_dev *dc, char *err);
-int dcd_recover(struct dcd_dev *dc, char *err);
+int dcd_recover(struct dcd_dev *dc, bool force, char *err);
 int dcd_write_sb(struct dcd_dev *dc, u32 state);
 int dcd_advance_tail(struct dcd_dev *dc);
 void dcd_log_work(struct work_struct *work);

@@ -867,8 +867,11 @@ static int dcd_apply_seg(struct dcd_dev *dc, struct dcd_seg *seg)
 /*
  * Scan the log from the tail: each segment must carry the next sequence
  * number and correct checksums; the first one that does not ends the log.
+ * After an unclean stop that is where the last, torn, segment was. After a
+ * clean stop the superblock says where the log ends: ending before it means
+ * a damaged cache disk and lost data, refused unless force is set.
  */
-int dcd_recover(struct dcd_dev *dc, char *err)
+int dcd_recover(struct dcd_dev *dc, bool force, char *err)
 {
 	u64 pos = dc->tail, seq = dc->tail_seq, scanned = 0, nsegs = 0;
 	u64 clean_head = dc->head, clean_seq = dc->next_seq;
@@ -917,9 +920,16 @@ int dcd_recover(struct dcd_dev *dc, char *err)
 		dc->head = dc->tail;
 	dcd_update_fill(dc);
 	if (!dc->unclean && (dc->next_seq != clean_seq ||
-			     (nsegs && dc->head != clean_head)))
-		pr_warn("dcd%u: log ends at segment %llu, the clean stop left it at %llu\n",
+			     (nsegs && dc->head != clean_head))) {
+		if (!force) {
+			snprintf(err, DCD_ERROR_LEN,
+				 "cache log damaged: it ends at segment %llu, the clean stop left %llu; --force accepts the loss",
+				 dc->next_seq, clean_seq);
+			return -EUCLEAN;
+		}
+		pr_warn("dcd%u: log ends at segment %llu, the clean stop left it at %llu: segments lost (forced)\n",
 			dc->index, dc->next_seq, clean_seq);
+	}
 	pr_info("dcd%u: log recovered: %llu segments from seq %llu, %llu cached blocks\n",
 		dc->index, nsegs, dc->tail_seq, dc->log_entries);
 	return 0;

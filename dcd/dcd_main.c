@@ -598,7 +598,7 @@ static int dcd_create(struct dcd_ioc_create *c)
 	if (format) {
 		ret = dcd_format(dc, err);
 	} else {
-		ret = dcd_recover(dc, err);
+		ret = dcd_recover(dc, c->flags & DCD_CREATE_FORCE, err);
 		if (!ret) {
 			if (dc->unclean) {
 				dc->unclean_starts++;
@@ -723,7 +723,7 @@ static long dcd_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		}
 		if (c->version != DCD_IOCTL_VERSION || c->size != sizeof(*c) ||
 		    !dcd_reserved_zero(c->reserved, sizeof(c->reserved)) ||
-		    (c->flags & ~DCD_CREATE_FORMAT)) {
+		    (c->flags & ~(DCD_CREATE_FORMAT | DCD_CREATE_FORCE))) {
 			kfree(c);
 			return -EINVAL;
 		}

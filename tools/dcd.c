@@ -45,9 +45,12 @@ const char dcd_usage[] =
 	"        earlier writes are in the log and the cache disk has flushed.\n"
 	"        --mode nvram: flushes complete at once; only safe when the RAM\n"
 	"        buffer survives power loss (real NVRAM or a UPS).\n"
-	"    dcdctl assemble /dev/dcdN --cache DEV --data DEV\n"
+	"    dcdctl assemble /dev/dcdN --cache DEV --data DEV [--force]\n"
 	"        Start /dev/dcdN from the cache disk: the log is scanned from its\n"
-	"        tail and every intact segment is found again.\n"
+	"        tail and every intact segment is found again. After a clean stop\n"
+	"        the log must reach where the stop left it; if a damaged cache\n"
+	"        disk ends it earlier, assemble is refused, and --force accepts\n"
+	"        the loss of the segments from there on.\n"
 	"    dcdctl detail /dev/dcdN\n"
 	"        Show configuration, buffer and log occupancy and statistics.\n"
 	"    dcdctl flush /dev/dcdN\n"
@@ -155,8 +158,8 @@ static int dcd_create_verb(const char *verb, const char *dev, int argc,
 		return 1;
 	if (!cache || !data)
 		return dcdctl_err("%s: --cache and --data are required", verb);
-	if (!format && (buffer || mode || idle || age || hwm || bypass || force))
-		return dcdctl_err("assemble: only --cache and --data apply; the rest is in the superblock");
+	if (!format && (buffer || mode || idle || age || hwm || bypass))
+		return dcdctl_err("assemble: only --cache, --data and --force apply; the rest is in the superblock");
 	if (dcdctl_blockdev(cache, &cdev) || dcdctl_blockdev(data, &ddev))
 		return 1;
 	if (cdev == ddev)
@@ -165,6 +168,8 @@ static int dcd_create_verb(const char *verb, const char *dev, int argc,
 	c.cache_minor = minor(cdev);
 	c.data_major = major(ddev);
 	c.data_minor = minor(ddev);
+	if (!format && force)
+		c.flags = DCD_CREATE_FORCE;
 	if (format) {
 		c.flags = DCD_CREATE_FORMAT;
 		c.buffer_bytes = 32ULL << 20;

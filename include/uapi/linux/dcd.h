@@ -24,6 +24,10 @@
 
 /* dcd_ioc_create.flags */
 #define DCD_CREATE_FORMAT	(1U << 0)	/* write a new superblock */
+#define DCD_CREATE_FORCE	(1U << 1)	/* assemble: accept a log that
+						 * ends before a clean stop's end
+						 * (damaged cache disk)
+						 */
 
 /* dcd_ioc_dev.flags for DCD_IOC_STOP */
 #define DCD_STOP_NO_LOG		(1U << 0)	/* test hook: drop the RAM
