@@ -187,7 +187,7 @@ struct dcdmirror_clone {
  * Lock order: dcdmirror_devices_lock (also held across leg operations and
  * stop), then disk->open_mutex (taken by the block layer around ->open),
  * then dcdmirror.open_lock. dcdmirror.sb_lock, then bm.write_mutex, then
- * bm.lock, then state_lock or resync_lock.
+ * cfg_lock, then bm.lock, then state_lock or resync_lock.
  */
 extern struct mutex dcdmirror_devices_lock;
 extern struct list_head dcdmirror_devices;

@@ -246,8 +246,7 @@ out:
 			m->index, m->legs[dst].bdev, m->resync.chunks, bytes,
 			jiffies_to_msecs(m->resync.end - m->resync.start));
 	else if (!kthread_should_stop())
-		pr_err("dcdmirror%u: resync of %pg failed\n", m->index,
-		       m->legs[dst].bdev);
+		pr_err("dcdmirror%u: resync of leg %u failed\n", m->index, dst);
 	dcdmirror_resync_done();
 }
 
