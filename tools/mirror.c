@@ -603,6 +603,8 @@ int mirror_examine(const char *path)
 		return 1;
 	}
 	sector = dcdmirror_sb_sector(bytes >> 9);
+	/* the driver writes around the page cache: drop what it holds */
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	if (pread(fd, &sb, sizeof(sb), (off_t)(sector << 9)) != sizeof(sb) ||
 	    le64toh(sb.magic) != DCDMIRROR_SB_MAGIC) {
 		close(fd);
