@@ -311,6 +311,7 @@ static void dcdmirror_bitmap_daemon(struct work_struct *work)
 	struct dcdmirror *m = container_of(to_delayed_work(work), struct dcdmirror,
 					   bm.daemon);
 	struct dcdmirror_bitmap *bm = &m->bm;
+	unsigned int n = 0;
 	bool any = false;
 	u64 c = 0;
 
@@ -319,6 +320,12 @@ static void dcdmirror_bitmap_daemon(struct work_struct *work)
 		c = find_next_bit_le(bm->bits, bm->chunks, c);
 		if (c >= bm->chunks)
 			break;
+		/* after a full sync every bit is set: let interrupts in */
+		if (!(++n % 1024)) {
+			spin_unlock_irq(&bm->lock);
+			cond_resched();
+			spin_lock_irq(&bm->lock);
+		}
 		/* a chunk written since the last pass waits one more */
 		if (!bm->count[c] && !__test_and_clear_bit(c, bm->recent)) {
 			__clear_bit_le(c, bm->bits);

@@ -223,6 +223,8 @@ int dcdmirror_sb_assemble(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 				     m->legs[src].bdev, ret);
 		goto out;
 	}
+	/* both legs get the source's bitmap at the first flush */
+	bitmap_set(m->bm.dirty_blocks, 0, m->bm.nr_blocks);
 	if (ev[stale] != ev[src]) {
 		/* bits were cleared after it left: the bitmap cannot tell */
 		full = ev[stale] < m->events_cleared;
