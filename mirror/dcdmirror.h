@@ -69,6 +69,7 @@ struct dcdmirror_bitmap {
 	unsigned long writing_blocks[BITS_TO_LONGS(256)];	/* being written */
 	bool clear_ok;			/* every leg in sync and recorded so */
 	u64 resync_chunk;		/* writes to it wait; U64_MAX: none */
+	u64 barrier_waits;		/* writes that waited for it */
 	struct list_head pending;	/* writes waiting for a bitmap write */
 	wait_queue_head_t wait;		/* barrier and count waiters */
 

@@ -253,12 +253,11 @@ static bool dcdmirror_bitmap_blocked(struct dcdmirror *m,
 bool dcdmirror_bitmap_start_write(struct dcdmirror *m, struct dcdmirror_io *io)
 {
 	struct dcdmirror_bitmap *bm = &m->bm;
-	bool need = false;
+	bool need = false, waited = false;
 	unsigned int blk;
 	u64 c;
 
 	for (;;) {
-		wait_event(bm->wait, !dcdmirror_bitmap_blocked(m, io));
 		spin_lock_irq(&bm->lock);
 		if (bm->resync_chunk < io->first_chunk ||
 		    bm->resync_chunk > io->last_chunk) {
@@ -267,8 +266,12 @@ bool dcdmirror_bitmap_start_write(struct dcdmirror *m, struct dcdmirror_io *io)
 					break;
 			if (c > io->last_chunk)
 				break;
+		} else if (!waited) {
+			bm->barrier_waits++;
+			waited = true;
 		}
 		spin_unlock_irq(&bm->lock);
+		wait_event(bm->wait, !dcdmirror_bitmap_blocked(m, io));
 	}
 	for (c = io->first_chunk; c <= io->last_chunk; c++) {
 		bm->count[c]++;

@@ -170,23 +170,28 @@ static ssize_t resync_rate_store(struct device *dev, struct device_attribute *at
 static DEVICE_ATTR_RW(resync_rate);
 
 /*
- * "STATE LEG DONE/TOTAL chunks BYTES bytes SPEED KiB/s ETA s": the resync
- * running, or the last one; "none" if there was none.
+ * "STATE leg=N chunks=DONE/TOTAL bytes=B speed=KiB/s eta=s barrier_waits=W":
+ * the resync running, or the last one (W: writes that waited for a chunk
+ * being copied, since the array started); "none" if there was none.
  */
 static ssize_t resync_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
 	struct dcdmirror *m = dev_to_dcdmirror(dev);
 	struct dcdmirror_resync_stats rs;
-	u64 speed, eta;
+	u64 speed, eta, waits;
 
 	dcdmirror_resync_progress(m, &rs, &speed, &eta);
 	if (!rs.started)
 		return sysfs_emit(buf, "%s\n",
 				  dcdmirror_resync_active(m) ? "pending" : "none");
-	return sysfs_emit(buf, "%s leg=%u chunks=%llu/%llu bytes=%llu speed=%llu eta=%llu\n",
+	spin_lock_irq(&m->bm.lock);
+	waits = m->bm.barrier_waits;
+	spin_unlock_irq(&m->bm.lock);
+	return sysfs_emit(buf,
+			  "%s leg=%u chunks=%llu/%llu bytes=%llu speed=%llu eta=%llu barrier_waits=%llu\n",
 			  !rs.end ? "running" : m->resync_failed ? "failed" : "done",
-			  rs.leg, rs.chunks, rs.total, rs.bytes, speed, eta);
+			  rs.leg, rs.chunks, rs.total, rs.bytes, speed, eta, waits);
 }
 static DEVICE_ATTR_RO(resync);
 
