@@ -737,6 +737,10 @@ static int dcdmirror_leg_add_op(struct dcdmirror *m, struct dcdmirror_ioc_leg_op
 		dcdmirror_op_err(op, "invalid device number %u:%u", op->major, op->minor);
 		return -EINVAL;
 	}
+	if (dev == disk_devt(m->disk)) {
+		dcdmirror_op_err(op, "an array cannot be a leg of itself");
+		return -EINVAL;
+	}
 	for (i = 0; i < m->nr_legs; i++) {
 		leg = &m->legs[i];
 		if (leg->bdev && leg->dev == dev) {
