@@ -187,8 +187,10 @@ struct dcdmirror_clone {
 /*
  * Lock order: dcdmirror_devices_lock (also held across leg operations and
  * stop), then disk->open_mutex (taken by the block layer around ->open),
- * then dcdmirror.open_lock. dcdmirror.sb_lock, then bm.write_mutex, then
- * cfg_lock, then bm.lock, then state_lock or resync_lock.
+ * then dcdmirror.open_lock. Within an array: dcdmirror_devices_lock, then
+ * sb_lock, then bm.write_mutex, then cfg_lock, then bm.lock, then
+ * state_lock or resync_lock. Leg operations wait for in-flight I/O
+ * (dcdmirror_suspend()) holding dcdmirror_devices_lock only.
  */
 extern struct mutex dcdmirror_devices_lock;
 extern struct list_head dcdmirror_devices;

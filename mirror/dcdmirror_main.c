@@ -562,6 +562,8 @@ out_put_disk:
 out_io_exit:
 	dcdmirror_io_exit(m);
 out_put_legs:
+	/* a failed bitmap write may have queued a superblock update */
+	flush_work(&m->sb_work);
 	dcdmirror_bitmap_exit(m);
 	dcdmirror_sb_exit(m);
 	dcdmirror_put_legs(m);
