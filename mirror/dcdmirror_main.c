@@ -795,7 +795,12 @@ static int dcdmirror_leg_add_op(struct dcdmirror *m, struct dcdmirror_ioc_leg_op
 		}
 	}
 	if (m->has_sb) {
-		by_bitmap = !dcdmirror_sb_check_leg(m, i, bdev, &events);
+		ret = dcdmirror_sb_check_leg(m, i, bdev, &events);
+		if (ret == -ENOMEM) {
+			dcdmirror_op_err(op, "out of memory");
+			goto out_put;
+		}
+		by_bitmap = !ret;
 		leg->sb_sector = dcdmirror_sb_sector(bdev_nr_sectors(bdev));
 		leg->bitmap_sector = dcdmirror_bitmap_sector(bdev_nr_sectors(bdev));
 	} else {
