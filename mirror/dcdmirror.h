@@ -23,20 +23,72 @@ struct dcdmirror_leg_stats {
 	atomic64_t read_bytes;
 	atomic64_t write_bytes;
 	atomic64_t errors;
+	atomic64_t lat_ns;		/* sum of completion times */
+	atomic64_t lat_count;		/* completions summed in lat_ns */
+	atomic64_t lat_max_ns;
 };
 
 /* dcdmirror_leg.flags bits */
 enum {
-	DCDMIRROR_LEG_FAULTY_BIT,	/* I/O no longer sent to it */
+	DCDMIRROR_LEG_FAULTY_BIT,	/* I/O no longer sent to it; also set
+					 * while the slot has no device
+					 */
+	DCDMIRROR_LEG_REBUILDING_BIT,	/* gets writes, no reads: resync due */
 };
 
 struct dcdmirror_leg {
 	struct block_device *bdev;	/* claimed exclusively, NULL if none */
 	dev_t dev;
 	sector_t sb_sector;		/* with a superblock */
+	sector_t bitmap_sector;		/* with a superblock */
 	unsigned int role;		/* DCDMIRROR_ROLE_* */
 	unsigned long flags;
+	u64 base_events;		/* REBUILDING: events its superblock keeps */
 	struct dcdmirror_leg_stats stats;
+};
+
+/*
+ * Write-intent bitmap (see mirror_format.h). In memory: bits, the on-disk
+ * image; count, writes in flight per chunk; recent, chunks written since the
+ * daemon last looked (a chunk is cleared only after a quiet period).
+ */
+struct dcdmirror_bitmap {
+	/*
+	 * lock (irq-safe: writes end in irq context) protects every field
+	 * below but the I/O buffers, and is the innermost lock but
+	 * state_lock.
+	 */
+	spinlock_t lock;
+	u8 *bits;
+	unsigned long *recent;
+	u16 *count;
+	u64 chunks;
+	u32 chunk_shift;		/* chunk = 1 << chunk_shift sectors */
+	unsigned int nr_blocks;		/* DCDMIRROR_BITMAP_BLOCK blocks */
+	unsigned long dirty_blocks[BITS_TO_LONGS(256)];	/* to be written */
+	unsigned long writing_blocks[BITS_TO_LONGS(256)];	/* being written */
+	bool clear_ok;			/* every leg in sync and recorded so */
+	u64 resync_chunk;		/* writes to it wait; U64_MAX: none */
+	u64 barrier_waits;		/* writes that waited for it */
+	struct list_head pending;	/* writes waiting for a bitmap write */
+	wait_queue_head_t wait;		/* barrier and count waiters */
+
+	/* write_mutex serializes bitmap writes and owns the buffer pages */
+	struct mutex write_mutex;
+	struct page **pages;		/* one per block, the image written */
+	struct work_struct flush_work;	/* writes dirty blocks, then pending */
+	struct delayed_work daemon;	/* clears bits of quiet chunks */
+};
+
+/* Progress of the resync running, or of the last one. */
+struct dcdmirror_resync_stats {
+	unsigned int leg;
+	u64 total;			/* chunks set when it started */
+	u64 chunks;			/* chunks copied */
+	u64 bytes;
+	unsigned long start;		/* jiffies */
+	unsigned long end;		/* jiffies, 0 while running */
+	bool started;			/* there was one */
 };
 
 struct dcdmirror {
@@ -53,22 +105,52 @@ struct dcdmirror {
 	unsigned int open_count;
 	bool dying;			/* stop has begun: refuse opens */
 
-	/* state_lock serializes marking a leg faulty (never the last one) */
+	/*
+	 * state_lock (irq-safe, innermost) serializes changes of the legs'
+	 * flags: marking a leg faulty (never the last in-sync one), adding,
+	 * the end of a resync.
+	 */
 	spinlock_t state_lock;
 	/* records a failed leg in the superblocks of the others */
 	struct work_struct sb_work;
 
-	/* superblock state; sb_lock serializes superblock writes */
+	/*
+	 * superblock state; sb_lock serializes superblock writes and is taken
+	 * before bitmap.write_mutex.
+	 */
 	struct mutex sb_lock;
 	bool has_sb;
 	bool unclean;			/* assembled from an ACTIVE superblock */
 	u8 uuid[16];
 	u64 events;
+	u64 events_cleared;
 	u64 ctime;
 	struct page *sb_page;		/* I/O buffer of superblock writes */
 
-	atomic_t inflight;		/* master bios not yet completed */
+	/*
+	 * inflight counts master bios and resync steps in progress. While
+	 * suspended (leg add/remove), new ones wait: see dcdmirror_io_begin().
+	 */
+	atomic_t inflight;
 	wait_queue_head_t inflight_wait;
+	bool suspended;
+	wait_queue_head_t suspend_wait;
+	atomic64_t fg_ios;		/* master bios started: resync yields */
+
+	struct dcdmirror_bitmap bm;
+
+	/* cfg_lock: held while a leg's device changes, for sysfs readers */
+	struct mutex cfg_lock;
+
+	/* resync: a thread per array, woken when a leg is REBUILDING */
+	struct task_struct *resync_thread;
+	wait_queue_head_t resync_wq;	/* wakes the thread */
+	wait_queue_head_t resync_done_wq;	/* WAIT ioctl sleepers */
+	unsigned int resync_rate;	/* KiB/s */
+	bool resync_failed;		/* the last resync did not finish */
+	/* progress; resync_lock (irq-safe) guards it for readers */
+	spinlock_t resync_lock;
+	struct dcdmirror_resync_stats resync;
 
 	mempool_t io_pool;		/* struct dcdmirror_io */
 	struct bio_set bs;		/* clones, front_pad dcdmirror_clone */
@@ -88,18 +170,27 @@ struct dcdmirror_io {
 	bool hard_error;		/* a leg failed it and is not faulty */
 	unsigned int read_leg;		/* reads: the leg asked */
 	struct work_struct retry;	/* a failed read, sent to another leg */
+	struct list_head node;		/* in bm.pending */
+	u64 first_chunk;		/* writes: the bitmap chunks it covers */
+	u64 last_chunk;
+	bool bitmap;			/* counted in bm.count */
 };
 
 /* Front pad of each clone: which leg it went to, for the completion path. */
 struct dcdmirror_clone {
 	struct dcdmirror_io *io;
 	unsigned int leg;
+	u64 start_ns;			/* for the leg's latency */
 	struct bio bio;			/* must be last */
 };
 
 /*
- * Lock order: dcdmirror_devices_lock, then disk->open_mutex (taken by the
- * block layer around ->open), then dcdmirror.open_lock.
+ * Lock order: dcdmirror_devices_lock (also held across leg operations and
+ * stop), then disk->open_mutex (taken by the block layer around ->open),
+ * then dcdmirror.open_lock. Within an array: dcdmirror_devices_lock, then
+ * sb_lock, then bm.write_mutex, then cfg_lock, then bm.lock, then
+ * state_lock or resync_lock. Leg operations wait for in-flight I/O
+ * (dcdmirror_suspend()) holding dcdmirror_devices_lock only.
  */
 extern struct mutex dcdmirror_devices_lock;
 extern struct list_head dcdmirror_devices;
@@ -107,13 +198,49 @@ extern struct list_head dcdmirror_devices;
 /* dcdmirror_io.c */
 extern struct workqueue_struct *dcdmirror_wq;
 void dcdmirror_submit_bio(struct bio *bio);
+void dcdmirror_dispatch_write(struct dcdmirror_io *io);
+bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i);
+int dcdmirror_read_leg(struct dcdmirror *m);
+void dcdmirror_io_begin(struct dcdmirror *m);
+void dcdmirror_io_end(struct dcdmirror *m);
+void dcdmirror_suspend(struct dcdmirror *m);
+void dcdmirror_resume(struct dcdmirror *m);
 int dcdmirror_io_init(struct dcdmirror *m);
 void dcdmirror_io_exit(struct dcdmirror *m);
+
+/* dcdmirror_bitmap.c */
+extern unsigned int dcdmirror_bitmap_delay_ms;
+int dcdmirror_bitmap_chunk_shift(sector_t sectors, u32 chunk_bytes,
+				 u32 *shift);
+int dcdmirror_bitmap_init(struct dcdmirror *m, u32 chunk_shift);
+void dcdmirror_bitmap_exit(struct dcdmirror *m);
+int dcdmirror_bitmap_load(struct dcdmirror *m, unsigned int leg);
+bool dcdmirror_bitmap_start_write(struct dcdmirror *m, struct dcdmirror_io *io);
+void dcdmirror_bitmap_end_write(struct dcdmirror *m, struct dcdmirror_io *io);
+int dcdmirror_bitmap_flush(struct dcdmirror *m);
+void dcdmirror_bitmap_set_all(struct dcdmirror *m);
+void dcdmirror_bitmap_clear_all(struct dcdmirror *m);
+void dcdmirror_bitmap_allow_clear(struct dcdmirror *m, bool ok);
+u64 dcdmirror_bitmap_weight(struct dcdmirror *m);
+void dcdmirror_bitmap_lock_chunk(struct dcdmirror *m, u64 chunk);
+void dcdmirror_bitmap_unlock_chunk(struct dcdmirror *m);
+bool dcdmirror_bitmap_next(struct dcdmirror *m, u64 *chunk);
+
+/* dcdmirror_resync.c */
+int dcdmirror_resync_init(struct dcdmirror *m);
+void dcdmirror_resync_exit(struct dcdmirror *m);
+void dcdmirror_resync_kick(struct dcdmirror *m);
+bool dcdmirror_resync_active(struct dcdmirror *m);
+void dcdmirror_resync_progress(struct dcdmirror *m,
+			       struct dcdmirror_resync_stats *rs, u64 *speed,
+			       u64 *eta);
 
 /* dcdmirror_sb.c */
 int dcdmirror_sb_init(struct dcdmirror *m, struct dcdmirror_ioc_create *c);
 int dcdmirror_sb_assemble(struct dcdmirror *m, struct dcdmirror_ioc_create *c);
 int dcdmirror_sb_write(struct dcdmirror *m, u32 state);
+int dcdmirror_sb_check_leg(struct dcdmirror *m, unsigned int i,
+			   struct block_device *bdev, u64 *events);
 void dcdmirror_sb_work(struct work_struct *work);
 void dcdmirror_sb_exit(struct dcdmirror *m);
 
@@ -123,8 +250,13 @@ void dcdmirror_create_err(struct dcdmirror_ioc_create *c, const char *fmt, ...);
 unsigned int dcdmirror_leg_state(struct dcdmirror_leg *leg);
 struct dcdmirror *dcdmirror_find(unsigned int index);
 int dcdmirror_create(struct dcdmirror_ioc_create *c);
-int dcdmirror_stop(unsigned int index);
+int dcdmirror_stop(unsigned int index, u32 flags);
+void dcdmirror_resync_done(void);
 int dcdmirror_get_info(struct dcdmirror_ioc_info *info);
+bool dcdmirror_degraded(struct dcdmirror *m);
+int dcdmirror_leg_op(struct dcdmirror_ioc_leg_op *op);
+int dcdmirror_wait(unsigned int index);
+int dcdmirror_set(struct dcdmirror_ioc_set *set);
 
 /* dcdmirror_ctl.c */
 int dcdmirror_ctl_init(void);

@@ -60,9 +60,10 @@ static long dcdmirror_ioc_create(void __user *arg)
 	ret = dcdmirror_check_index("create", c->index);
 	if (ret)
 		goto out;
-	if ((c->flags & ~(DCDMIRROR_CREATE_SUPERBLOCK | DCDMIRROR_CREATE_ASSEMBLE)) ||
-	    (c->flags & DCDMIRROR_CREATE_SUPERBLOCK &&
-	     c->flags & DCDMIRROR_CREATE_ASSEMBLE) ||
+	if ((c->flags & ~(DCDMIRROR_CREATE_SUPERBLOCK | DCDMIRROR_CREATE_ASSEMBLE |
+			  DCDMIRROR_CREATE_ASSUME_CLEAN)) ||
+	    (c->flags & DCDMIRROR_CREATE_ASSEMBLE &&
+	     c->flags & (DCDMIRROR_CREATE_SUPERBLOCK | DCDMIRROR_CREATE_ASSUME_CLEAN)) ||
 	    !dcdmirror_zero(c->reserved, sizeof(c->reserved))) {
 		pr_err("create: unknown flags 0x%x or reserved fields set\n",
 		       c->flags);
@@ -71,6 +72,18 @@ static long dcdmirror_ioc_create(void __user *arg)
 	}
 	if (c->mode != DCDMIRROR_MODE_SYNC) {
 		pr_err("create: unknown mode %u\n", c->mode);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (c->resync_rate && (c->resync_rate < DCDMIRROR_RESYNC_RATE_MIN ||
+			       c->resync_rate > DCDMIRROR_RESYNC_RATE_MAX)) {
+		pr_err("create: resync rate %u out of range (%u..%u KiB/s)\n",
+		       c->resync_rate, DCDMIRROR_RESYNC_RATE_MIN, DCDMIRROR_RESYNC_RATE_MAX);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (c->flags & DCDMIRROR_CREATE_ASSEMBLE && (c->resync_rate || c->bitmap_chunk)) {
+		pr_err("create: assemble takes the resync rate and the bitmap chunk from the superblocks\n");
 		ret = -EINVAL;
 		goto out;
 	}
@@ -97,12 +110,89 @@ static long dcdmirror_ioc_stop(void __user *arg)
 	ret = dcdmirror_check_index("stop", d.index);
 	if (ret)
 		return ret;
-	if (d.flags || !dcdmirror_zero(d.reserved, sizeof(d.reserved))) {
+	if ((d.flags & ~DCDMIRROR_STOP_UNCLEAN) ||
+	    !dcdmirror_zero(d.reserved, sizeof(d.reserved))) {
 		pr_err("stop: unknown flags 0x%x or reserved fields set\n",
 		       d.flags);
 		return -EINVAL;
 	}
-	return dcdmirror_stop(d.index);
+	return dcdmirror_stop(d.index, d.flags);
+}
+
+static long dcdmirror_ioc_wait(void __user *arg)
+{
+	struct dcdmirror_ioc_dev d;
+	long ret;
+
+	if (copy_from_user(&d, arg, sizeof(d)))
+		return -EFAULT;
+	ret = dcdmirror_check_hdr("wait", d.version, d.size, sizeof(d));
+	if (ret)
+		return ret;
+	ret = dcdmirror_check_index("wait", d.index);
+	if (ret)
+		return ret;
+	if (d.flags || !dcdmirror_zero(d.reserved, sizeof(d.reserved))) {
+		pr_err("wait: unknown flags 0x%x or reserved fields set\n", d.flags);
+		return -EINVAL;
+	}
+	return dcdmirror_wait(d.index);
+}
+
+static long dcdmirror_ioc_leg_op(void __user *arg)
+{
+	struct dcdmirror_ioc_leg_op *op;
+	long ret;
+
+	op = memdup_user(arg, sizeof(*op));
+	if (IS_ERR(op))
+		return PTR_ERR(op);
+	ret = dcdmirror_check_hdr("leg", op->version, op->size, sizeof(*op));
+	if (ret)
+		goto out;
+	ret = dcdmirror_check_index("leg", op->index);
+	if (ret)
+		goto out;
+	if (op->op < DCDMIRROR_LEG_OP_FAIL || op->op > DCDMIRROR_LEG_OP_ADD || op->flags ||
+	    !dcdmirror_zero(op->reserved, sizeof(op->reserved))) {
+		pr_err("leg: unknown operation %u, flags 0x%x or reserved fields set\n",
+		       op->op, op->flags);
+		ret = -EINVAL;
+		goto out;
+	}
+	memset(op->error, 0, sizeof(op->error));
+	ret = dcdmirror_leg_op(op);
+	if (copy_to_user(arg, op, sizeof(*op)))
+		ret = -EFAULT;
+out:
+	kfree(op);
+	return ret;
+}
+
+static long dcdmirror_ioc_set(void __user *arg)
+{
+	struct dcdmirror_ioc_set set;
+	long ret;
+
+	if (copy_from_user(&set, arg, sizeof(set)))
+		return -EFAULT;
+	ret = dcdmirror_check_hdr("set", set.version, set.size, sizeof(set));
+	if (ret)
+		return ret;
+	ret = dcdmirror_check_index("set", set.index);
+	if (ret)
+		return ret;
+	if (set.flags || !dcdmirror_zero(set.reserved, sizeof(set.reserved))) {
+		pr_err("set: unknown flags 0x%x or reserved fields set\n", set.flags);
+		return -EINVAL;
+	}
+	if (set.resync_rate && (set.resync_rate < DCDMIRROR_RESYNC_RATE_MIN ||
+				set.resync_rate > DCDMIRROR_RESYNC_RATE_MAX)) {
+		pr_err("set: resync rate %u out of range (%u..%u KiB/s)\n",
+		       set.resync_rate, DCDMIRROR_RESYNC_RATE_MIN, DCDMIRROR_RESYNC_RATE_MAX);
+		return -EINVAL;
+	}
+	return dcdmirror_set(&set);
 }
 
 static long dcdmirror_ioc_get_info(void __user *arg)
@@ -154,6 +244,12 @@ static long dcdmirror_ctl_ioctl(struct file *file, unsigned int cmd,
 		return dcdmirror_ioc_stop(argp);
 	case DCDMIRROR_IOC_GET_INFO:
 		return dcdmirror_ioc_get_info(argp);
+	case DCDMIRROR_IOC_LEG_OP:
+		return dcdmirror_ioc_leg_op(argp);
+	case DCDMIRROR_IOC_WAIT:
+		return dcdmirror_ioc_wait(argp);
+	case DCDMIRROR_IOC_SET:
+		return dcdmirror_ioc_set(argp);
 	default:
 		return -ENOTTY;
 	}

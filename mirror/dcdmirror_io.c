@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * dcdmirror I/O path: reads go to the local leg, writes (and flushes,
- * discards, write-zeroes) are cloned to every leg and complete when all
- * clones have completed.
+ * discards, write-zeroes) are cloned to every working leg (also one being
+ * resynced) and complete when all clones have completed. A write first
+ * marks its chunks in the write-intent bitmap.
  */
 #define pr_fmt(fmt) "dcdmirror: " fmt
 
 #include <linux/blkdev.h>
 #include <linux/bio.h>
+#include <linux/ktime.h>
 #include <linux/mempool.h>
 
 #include "dcdmirror.h"
@@ -26,59 +28,64 @@ static void dcdmirror_io_done(struct dcdmirror_io *io)
 {
 	struct dcdmirror *m = io->m;
 	struct bio *master = io->master;
-	unsigned long flags;
 
 	/*
 	 * It succeeded if a leg has it and every leg that failed it is now
 	 * faulty, so that no working leg misses it.
 	 */
 	master->bi_status = io->done_ok && !io->hard_error ? BLK_STS_OK : io->status;
+	if (!master->bi_status && !io->done_ok)
+		master->bi_status = BLK_STS_IOERR;
+	if (io->bitmap)
+		dcdmirror_bitmap_end_write(m, io);
 	bio_end_io_acct(master, io->start_time);
 	mempool_free(io, &m->io_pool);
 	bio_endio(master);
-	/*
-	 * Drop to zero under open_lock: stop waits for zero and then takes
-	 * open_lock, so m stays valid until wake_up() has returned.
-	 */
-	if (atomic_dec_and_lock_irqsave(&m->inflight, &m->open_lock, flags)) {
-		wake_up(&m->inflight_wait);
-		spin_unlock_irqrestore(&m->open_lock, flags);
-	}
+	dcdmirror_io_end(m);
+}
+
+static bool dcdmirror_leg_in_sync(struct dcdmirror_leg *leg)
+{
+	return !test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags) &&
+	       !test_bit(DCDMIRROR_LEG_REBUILDING_BIT, &leg->flags);
 }
 
 /*
- * Mark leg i faulty, unless it is the last working one (md does the same:
- * the array then fails the I/O instead). Returns true if the leg is faulty.
+ * Mark leg i faulty, unless it is the last in-sync one (md does the same:
+ * the array then fails the I/O instead). A leg being resynced can always
+ * fail. Returns true if the leg is faulty. Any context.
  */
-static bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i)
+bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i)
 {
 	struct dcdmirror_leg *leg = &m->legs[i];
-	unsigned int j, working = 0;
+	unsigned int j, others = 0;
 	unsigned long flags;
 	bool newly = false;
 
 	spin_lock_irqsave(&m->state_lock, flags);
 	if (!test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags)) {
 		for (j = 0; j < m->nr_legs; j++)
-			if (!test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[j].flags))
-				working++;
-		if (working > 1) {
+			if (j != i && dcdmirror_leg_in_sync(&m->legs[j]))
+				others++;
+		if (others || test_bit(DCDMIRROR_LEG_REBUILDING_BIT, &leg->flags)) {
 			set_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags);
 			newly = true;
 		}
 	}
 	spin_unlock_irqrestore(&m->state_lock, flags);
 	if (newly) {
+		/* before the failed write ends: its bits stay set */
+		dcdmirror_bitmap_allow_clear(m, false);
 		pr_err("dcdmirror%u: %pg (%s leg) failed: marked faulty, running degraded\n",
 		       m->index, leg->bdev,
 		       leg->role == DCDMIRROR_ROLE_LOCAL ? "local" : "remote");
 		queue_work(dcdmirror_wq, &m->sb_work);
+		wake_up(&m->resync_wq);
 	}
 	return test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags);
 }
 
 static struct bio *dcdmirror_clone(struct dcdmirror_io *io, unsigned int i);
-static int dcdmirror_read_leg(struct dcdmirror *m);
 
 /* A read failed on a leg now faulty: ask another one, from process context. */
 static void dcdmirror_read_retry(struct work_struct *work)
@@ -105,8 +112,19 @@ static void dcdmirror_clone_endio(struct bio *bio)
 	struct dcdmirror_leg *leg = &m->legs[c->leg];
 	blk_status_t status = bio->bi_status;
 	bool is_read = !op_is_write(bio_op(bio)) && !op_is_flush(bio->bi_opf);
+	u64 ns = ktime_get_ns() - c->start_ns, max;
 	int r;
 
+	atomic64_add(ns, &leg->stats.lat_ns);
+	atomic64_inc(&leg->stats.lat_count);
+	max = atomic64_read(&leg->stats.lat_max_ns);
+	while (ns > max) {
+		u64 old = atomic64_cmpxchg(&leg->stats.lat_max_ns, max, ns);
+
+		if (old == max)
+			break;
+		max = old;
+	}
 	if (status) {
 		atomic64_inc(&leg->stats.errors);
 		pr_err_ratelimited("dcdmirror%u: %pg: %s error %d at sector %llu\n",
@@ -160,70 +178,140 @@ static struct bio *dcdmirror_clone(struct dcdmirror_io *io, unsigned int i)
 	c = to_clone(clone);
 	c->io = io;
 	c->leg = i;
+	c->start_ns = ktime_get_ns();
 	clone->bi_end_io = dcdmirror_clone_endio;
 	clone->bi_private = io;
 	dcdmirror_account(&m->legs[i], clone);
 	return clone;
 }
 
-/* The leg reads are served from: the local one unless it is faulty. */
-static int dcdmirror_read_leg(struct dcdmirror *m)
+/* The leg reads are served from: the local one unless it is not in sync. */
+int dcdmirror_read_leg(struct dcdmirror *m)
 {
 	unsigned int i;
 
 	for (i = 0; i < m->nr_legs; i++)
 		if (m->legs[i].role == DCDMIRROR_ROLE_LOCAL &&
-		    !test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[i].flags))
+		    dcdmirror_leg_in_sync(&m->legs[i]))
 			return i;
 	for (i = 0; i < m->nr_legs; i++)
-		if (!test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[i].flags))
+		if (dcdmirror_leg_in_sync(&m->legs[i]))
 			return i;
 	return -1;
+}
+
+/*
+ * Enter the I/O path; waits while the legs are being changed. The
+ * barrier pairs with dcdmirror_suspend(): either it sees suspended, or
+ * the suspender sees our count.
+ */
+void dcdmirror_io_begin(struct dcdmirror *m)
+{
+	for (;;) {
+		atomic_inc(&m->inflight);
+		/* count before reading suspended: pairs with dcdmirror_suspend() */
+		smp_mb__after_atomic();
+		if (!READ_ONCE(m->suspended))
+			return;
+		dcdmirror_io_end(m);
+		wait_event(m->suspend_wait, !READ_ONCE(m->suspended));
+	}
+}
+
+void dcdmirror_io_end(struct dcdmirror *m)
+{
+	unsigned long flags;
+
+	/*
+	 * Drop to zero under open_lock: stop waits for zero and then takes
+	 * open_lock, so m stays valid until wake_up() has returned.
+	 */
+	if (atomic_dec_and_lock_irqsave(&m->inflight, &m->open_lock, flags)) {
+		wake_up(&m->inflight_wait);
+		spin_unlock_irqrestore(&m->open_lock, flags);
+	}
+}
+
+/* Wait until no bio and no resync step is in progress; new ones wait. */
+void dcdmirror_suspend(struct dcdmirror *m)
+{
+	WRITE_ONCE(m->suspended, true);
+	/* suspended before reading the count: pairs with dcdmirror_io_begin() */
+	smp_mb();
+	wait_event(m->inflight_wait, !atomic_read(&m->inflight));
+}
+
+void dcdmirror_resume(struct dcdmirror *m)
+{
+	WRITE_ONCE(m->suspended, false);
+	wake_up_all(&m->suspend_wait);
+}
+
+/* Send a write to every working leg (also those being resynced). */
+void dcdmirror_dispatch_write(struct dcdmirror_io *io)
+{
+	struct dcdmirror *m = io->m;
+	struct bio *clones[DCDMIRROR_MAX_LEGS];
+	unsigned int i, n = 0;
+
+	for (i = 0; i < m->nr_legs; i++)
+		if (m->legs[i].bdev &&
+		    !test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[i].flags))
+			clones[n++] = dcdmirror_clone(io, i);
+	if (!n) {
+		io->status = BLK_STS_IOERR;
+		dcdmirror_io_done(io);
+		return;
+	}
+	/* all clones exist before the first one is sent: remaining is final */
+	atomic_set(&io->remaining, n);
+	for (i = 0; i < n; i++)
+		submit_bio_noacct(clones[i]);
 }
 
 void dcdmirror_submit_bio(struct bio *bio)
 {
 	struct dcdmirror *m = bio->bi_bdev->bd_disk->private_data;
-	struct bio *clones[DCDMIRROR_MAX_LEGS];
-	unsigned int legs[DCDMIRROR_MAX_LEGS];
 	struct dcdmirror_io *io;
-	unsigned int i, n = 0;
 	int r;
 
 	bio = bio_split_to_limits(bio);
 	if (!bio)
 		return;
 
-	if (op_is_write(bio_op(bio)) || op_is_flush(bio->bi_opf)) {
-		for (i = 0; i < m->nr_legs; i++)
-			if (!test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[i].flags))
-				legs[n++] = i;
-	} else {
-		r = dcdmirror_read_leg(m);
-		if (r >= 0)
-			legs[n++] = r;
-	}
-	if (!n) {
-		bio_io_error(bio);
-		return;
-	}
-
-	atomic_inc(&m->inflight);
+	dcdmirror_io_begin(m);
+	atomic64_inc(&m->fg_ios);
 	io = mempool_alloc(&m->io_pool, GFP_NOIO);
 	io->m = m;
 	io->master = bio;
 	io->status = BLK_STS_OK;
 	io->done_ok = false;
 	io->hard_error = false;
-	io->read_leg = legs[0];
+	io->bitmap = false;
+	INIT_LIST_HEAD(&io->node);
 	INIT_WORK(&io->retry, dcdmirror_read_retry);
 	io->start_time = bio_start_io_acct(bio);
-	/* all clones exist before the first one is sent: remaining is final */
-	atomic_set(&io->remaining, n);
-	for (i = 0; i < n; i++)
-		clones[i] = dcdmirror_clone(io, legs[i]);
-	for (i = 0; i < n; i++)
-		submit_bio_noacct(clones[i]);
+
+	if (op_is_write(bio_op(bio)) || op_is_flush(bio->bi_opf)) {
+		if (bio_sectors(bio)) {
+			io->first_chunk = bio->bi_iter.bi_sector >> m->bm.chunk_shift;
+			io->last_chunk = (bio_end_sector(bio) - 1) >> m->bm.chunk_shift;
+			/* queued until its bits are on disk: sent by the worker */
+			if (dcdmirror_bitmap_start_write(m, io))
+				return;
+		}
+		dcdmirror_dispatch_write(io);
+		return;
+	}
+	r = dcdmirror_read_leg(m);
+	if (r < 0) {
+		io->status = BLK_STS_IOERR;
+		dcdmirror_io_done(io);
+		return;
+	}
+	io->read_leg = r;
+	atomic_set(&io->remaining, 1);
+	submit_bio_noacct(dcdmirror_clone(io, r));
 }
 
 int dcdmirror_io_init(struct dcdmirror *m)

@@ -8,6 +8,8 @@
 #include <linux/blkdev.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 
@@ -23,6 +25,16 @@ DEFINE_MUTEX(dcdmirror_devices_lock);
 LIST_HEAD(dcdmirror_devices);
 
 static int dcdmirror_major;
+
+/* WAIT sleepers: woken, with gen moved, when a resync ends or an array stops */
+static DECLARE_WAIT_QUEUE_HEAD(dcdmirror_resync_waitq);
+static atomic_t dcdmirror_resync_gen = ATOMIC_INIT(0);
+
+void dcdmirror_resync_done(void)
+{
+	atomic_inc(&dcdmirror_resync_gen);
+	wake_up_all(&dcdmirror_resync_waitq);
+}
 
 static const char *const dcdmirror_role_names[] = {
 	[DCDMIRROR_ROLE_LOCAL] = "local",
@@ -81,6 +93,8 @@ unsigned int dcdmirror_leg_state(struct dcdmirror_leg *leg)
 		return DCDMIRROR_LEG_MISSING;
 	if (test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags))
 		return DCDMIRROR_LEG_FAULTY;
+	if (test_bit(DCDMIRROR_LEG_REBUILDING_BIT, &leg->flags))
+		return DCDMIRROR_LEG_REBUILDING;
 	return DCDMIRROR_LEG_IN_SYNC;
 }
 
@@ -88,9 +102,10 @@ static const char *const dcdmirror_leg_state_names[] = {
 	[DCDMIRROR_LEG_IN_SYNC] = "in_sync",
 	[DCDMIRROR_LEG_FAULTY] = "faulty",
 	[DCDMIRROR_LEG_MISSING] = "missing",
+	[DCDMIRROR_LEG_REBUILDING] = "rebuilding",
 };
 
-static bool dcdmirror_degraded(struct dcdmirror *m)
+bool dcdmirror_degraded(struct dcdmirror *m)
 {
 	unsigned int i;
 
@@ -120,11 +135,99 @@ static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 {
 	struct dcdmirror *m = dev_to_dcdmirror(dev);
 
-	return sysfs_emit(buf, "%s%s\n",
+	return sysfs_emit(buf, "%s%s%s\n",
 			  atomic_read(&m->inflight) ? "active" : "clean",
-			  dcdmirror_degraded(m) ? ", degraded" : "");
+			  dcdmirror_degraded(m) ? ", degraded" : "",
+			  dcdmirror_resync_active(m) ? ", resyncing" : "");
 }
 static DEVICE_ATTR_RO(state);
+
+static ssize_t resync_rate_show(struct device *dev, struct device_attribute *attr,
+				char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(dev_to_dcdmirror(dev)->resync_rate));
+}
+
+static ssize_t resync_rate_store(struct device *dev, struct device_attribute *attr,
+				 const char *buf, size_t len)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+	unsigned int rate;
+	int ret;
+
+	ret = kstrtouint(buf, 10, &rate);
+	if (ret)
+		return ret;
+	if (rate < DCDMIRROR_RESYNC_RATE_MIN || rate > DCDMIRROR_RESYNC_RATE_MAX) {
+		pr_err("dcdmirror%u: resync_rate %u out of range (%u..%u KiB/s)\n",
+		       m->index, rate, DCDMIRROR_RESYNC_RATE_MIN, DCDMIRROR_RESYNC_RATE_MAX);
+		return -EINVAL;
+	}
+	WRITE_ONCE(m->resync_rate, rate);
+	dcdmirror_resync_kick(m);
+	return len;
+}
+static DEVICE_ATTR_RW(resync_rate);
+
+/*
+ * "STATE leg=N chunks=DONE/TOTAL bytes=B speed=KiB/s eta=s barrier_waits=W":
+ * the resync running, or the last one (W: writes that waited for a chunk
+ * being copied, since the array started); "none" if there was none.
+ */
+static ssize_t resync_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+	struct dcdmirror_resync_stats rs;
+	u64 speed, eta, waits;
+
+	dcdmirror_resync_progress(m, &rs, &speed, &eta);
+	if (!rs.started)
+		return sysfs_emit(buf, "%s\n",
+				  dcdmirror_resync_active(m) ? "pending" : "none");
+	spin_lock_irq(&m->bm.lock);
+	waits = m->bm.barrier_waits;
+	spin_unlock_irq(&m->bm.lock);
+	return sysfs_emit(buf,
+			  "%s leg=%u chunks=%llu/%llu bytes=%llu speed=%llu eta=%llu barrier_waits=%llu\n",
+			  !rs.end ? "running" : m->resync_failed ? "failed" : "done",
+			  rs.leg, rs.chunks, rs.total, rs.bytes, speed, eta, waits);
+}
+static DEVICE_ATTR_RO(resync);
+
+/* "CHUNK_BYTES CHUNKS DIRTY" */
+static ssize_t bitmap_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+
+	return sysfs_emit(buf, "%u %llu %llu\n", 512U << m->bm.chunk_shift,
+			  m->bm.chunks, dcdmirror_bitmap_weight(m));
+}
+static DEVICE_ATTR_RO(bitmap);
+
+static u64 dcdmirror_lat_avg_us(struct dcdmirror_leg *leg)
+{
+	u64 n = atomic64_read(&leg->stats.lat_count);
+
+	return n ? div64_u64(atomic64_read(&leg->stats.lat_ns), n) / 1000 : 0;
+}
+
+/* One line per leg: "INDEX AVG_US MAX_US" of its bios' completion times. */
+static ssize_t latency_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+	unsigned int i;
+	int len = 0;
+
+	for (i = 0; i < m->nr_legs; i++)
+		len += sysfs_emit_at(buf, len, "%u %llu %llu\n", i,
+				     dcdmirror_lat_avg_us(&m->legs[i]),
+				     atomic64_read(&m->legs[i].stats.lat_max_ns) / 1000);
+	return len;
+}
+static DEVICE_ATTR_RO(latency);
 
 /* One line per leg: "INDEX ROLE NAME MAJOR:MINOR STATE". */
 static ssize_t legs_show(struct device *dev, struct device_attribute *attr,
@@ -134,14 +237,21 @@ static ssize_t legs_show(struct device *dev, struct device_attribute *attr,
 	unsigned int i;
 	int len = 0;
 
+	/* a leg's device may be released meanwhile: cfg_lock keeps it */
+	mutex_lock(&m->cfg_lock);
 	for (i = 0; i < m->nr_legs; i++) {
 		struct dcdmirror_leg *leg = &m->legs[i];
+		const char *state = dcdmirror_leg_state_names[dcdmirror_leg_state(leg)];
 
-		len += sysfs_emit_at(buf, len, "%u %s %pg %u:%u %s\n", i,
-				     dcdmirror_role_names[leg->role], leg->bdev,
-				     MAJOR(leg->dev), MINOR(leg->dev),
-				     dcdmirror_leg_state_names[dcdmirror_leg_state(leg)]);
+		if (leg->bdev)
+			len += sysfs_emit_at(buf, len, "%u %s %pg %u:%u %s\n", i,
+					     dcdmirror_role_names[leg->role], leg->bdev,
+					     MAJOR(leg->dev), MINOR(leg->dev), state);
+		else
+			len += sysfs_emit_at(buf, len, "%u %s - 0:0 %s\n", i,
+					     dcdmirror_role_names[leg->role], state);
 	}
+	mutex_unlock(&m->cfg_lock);
 	return len;
 }
 static DEVICE_ATTR_RO(legs);
@@ -150,6 +260,10 @@ static struct attribute *dcdmirror_attrs[] = {
 	&dev_attr_mode.attr,
 	&dev_attr_state.attr,
 	&dev_attr_legs.attr,
+	&dev_attr_resync_rate.attr,
+	&dev_attr_resync.attr,
+	&dev_attr_bitmap.attr,
+	&dev_attr_latency.attr,
 	NULL,
 };
 
@@ -265,10 +379,63 @@ static void dcdmirror_set_limits(struct dcdmirror *m)
 	blk_queue_write_cache(q, true, true);
 }
 
+/* Size, bitmap and initial state of a new array (not assembled). */
+static int dcdmirror_create_new(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
+{
+	sector_t sectors;
+	u32 shift;
+	int ret;
+	unsigned int i;
+
+	if (c->flags & DCDMIRROR_CREATE_SUPERBLOCK) {
+		ret = dcdmirror_sb_init(m, c);
+		if (ret)
+			return ret;
+	} else {
+		sectors = bdev_nr_sectors(m->legs[0].bdev);
+		for (i = 1; i < m->nr_legs; i++)
+			sectors = min(sectors, bdev_nr_sectors(m->legs[i].bdev));
+		m->sectors = round_down(sectors,
+					bdev_logical_block_size(m->legs[0].bdev) >> SECTOR_SHIFT);
+	}
+	if (!m->sectors) {
+		dcdmirror_create_err(c, "a leg has a size of zero");
+		return -EINVAL;
+	}
+	m->resync_rate = c->resync_rate ?: DCDMIRROR_RESYNC_RATE_DEFAULT;
+	ret = dcdmirror_bitmap_chunk_shift(m->sectors, c->bitmap_chunk, &shift);
+	if (ret == -EFBIG) {
+		dcdmirror_create_err(c, "bitmap chunk %u bytes is too small: the bitmap of %llu sectors would not fit %u bytes",
+				     c->bitmap_chunk, (unsigned long long)m->sectors,
+				     DCDMIRROR_BITMAP_MAX_BYTES);
+		return ret;
+	}
+	if (ret) {
+		dcdmirror_create_err(c, "bitmap chunk %u bytes: must be a power of two from %u bytes to 1 GiB",
+				     c->bitmap_chunk, DCDMIRROR_BITMAP_MIN_CHUNK);
+		return ret;
+	}
+	ret = dcdmirror_bitmap_init(m, shift);
+	if (ret) {
+		dcdmirror_create_err(c, "out of memory");
+		return ret;
+	}
+	/* the whole area: whatever was there before is not ours */
+	spin_lock_irq(&m->bm.lock);
+	bitmap_set(m->bm.dirty_blocks, 0, m->bm.nr_blocks);
+	spin_unlock_irq(&m->bm.lock);
+	/* as md: the remote leg is copied from the local one, unless told */
+	if (!(c->flags & DCDMIRROR_CREATE_ASSUME_CLEAN)) {
+		set_bit(DCDMIRROR_LEG_REBUILDING_BIT, &m->legs[1].flags);
+		m->legs[1].base_events = 0;
+		dcdmirror_bitmap_set_all(m);
+	}
+	return 0;
+}
+
 int dcdmirror_create(struct dcdmirror_ioc_create *c)
 {
 	struct dcdmirror *m;
-	sector_t sectors;
 	unsigned int i;
 	int ret;
 
@@ -289,33 +456,26 @@ int dcdmirror_create(struct dcdmirror_ioc_create *c)
 	m->nr_legs = DCDMIRROR_MAX_LEGS;
 	spin_lock_init(&m->open_lock);
 	spin_lock_init(&m->state_lock);
+	spin_lock_init(&m->resync_lock);
 	mutex_init(&m->sb_lock);
+	mutex_init(&m->cfg_lock);
 	INIT_WORK(&m->sb_work, dcdmirror_sb_work);
 	atomic_set(&m->inflight, 0);
 	init_waitqueue_head(&m->inflight_wait);
+	init_waitqueue_head(&m->suspend_wait);
+	init_waitqueue_head(&m->resync_wq);
+	atomic64_set(&m->fg_ios, 0);
 
 	ret = dcdmirror_get_legs(m, c);
 	if (ret)
 		goto out_put_legs;
 
-	if (c->flags & DCDMIRROR_CREATE_ASSEMBLE) {
+	if (c->flags & DCDMIRROR_CREATE_ASSEMBLE)
 		ret = dcdmirror_sb_assemble(m, c);
-	} else if (c->flags & DCDMIRROR_CREATE_SUPERBLOCK) {
-		ret = dcdmirror_sb_init(m, c);
-	} else {
-		sectors = bdev_nr_sectors(m->legs[0].bdev);
-		for (i = 1; i < m->nr_legs; i++)
-			sectors = min(sectors, bdev_nr_sectors(m->legs[i].bdev));
-		m->sectors = round_down(sectors,
-					bdev_logical_block_size(m->legs[0].bdev) >> SECTOR_SHIFT);
-	}
+	else
+		ret = dcdmirror_create_new(m, c);
 	if (ret)
 		goto out_put_legs;
-	if (!m->sectors) {
-		dcdmirror_create_err(c, "a leg has a size of zero");
-		ret = -EINVAL;
-		goto out_put_legs;
-	}
 	/* ACTIVE until a clean stop: a crash leaves it so */
 	if (m->has_sb) {
 		ret = dcdmirror_sb_write(m, DCDMIRROR_SB_ACTIVE);
@@ -323,6 +483,13 @@ int dcdmirror_create(struct dcdmirror_ioc_create *c)
 			dcdmirror_create_err(c, "cannot write the superblocks: error %d", ret);
 			goto out_put_legs;
 		}
+	} else if (!dcdmirror_degraded(m)) {
+		dcdmirror_bitmap_allow_clear(m, true);
+	}
+	ret = dcdmirror_bitmap_flush(m);
+	if (ret) {
+		dcdmirror_create_err(c, "cannot write the bitmap: error %d", ret);
+		goto out_put_legs;
 	}
 
 	ret = dcdmirror_io_init(m);
@@ -347,6 +514,12 @@ int dcdmirror_create(struct dcdmirror_ioc_create *c)
 	dcdmirror_set_limits(m);
 	set_capacity(m->disk, m->sectors);
 
+	ret = dcdmirror_resync_init(m);
+	if (ret) {
+		dcdmirror_create_err(c, "cannot start the resync thread: error %d", ret);
+		goto out_put_disk;
+	}
+
 	/* linked before add_disk: the symlinks appear with the disk */
 	for (i = 0; i < m->nr_legs; i++) {
 		ret = bd_link_disk_holder(m->legs[i].bdev, m->disk);
@@ -355,7 +528,7 @@ int dcdmirror_create(struct dcdmirror_ioc_create *c)
 					     m->legs[i].bdev, ret);
 			while (i--)
 				bd_unlink_disk_holder(m->legs[i].bdev, m->disk);
-			goto out_put_disk;
+			goto out_resync_exit;
 		}
 	}
 
@@ -368,21 +541,30 @@ int dcdmirror_create(struct dcdmirror_ioc_create *c)
 	/* each array pins the module: rmmod fails while one exists */
 	__module_get(THIS_MODULE);
 	list_add_tail(&m->node, &dcdmirror_devices);
+	queue_delayed_work(dcdmirror_wq, &m->bm.daemon,
+			   msecs_to_jiffies(dcdmirror_bitmap_delay_ms));
+	dcdmirror_resync_kick(m);
 	mutex_unlock(&dcdmirror_devices_lock);
-	pr_info("dcdmirror%u: %s over %pg (local) and %pg (remote), %llu sectors%s\n",
+	pr_info("dcdmirror%u: %s over %pg (local) and %pg (remote), %llu sectors, bitmap chunk %u KiB%s%s\n",
 		m->index, c->flags & DCDMIRROR_CREATE_ASSEMBLE ? "assembled" : "created",
 		m->legs[0].bdev, m->legs[1].bdev, (unsigned long long)m->sectors,
-		m->has_sb ? ", superblocks" : "");
+		1U << (m->bm.chunk_shift - 1), m->has_sb ? ", superblocks" : "",
+		dcdmirror_resync_active(m) ? ", resync needed" : "");
 	return 0;
 
 out_unlink:
 	for (i = 0; i < m->nr_legs; i++)
 		bd_unlink_disk_holder(m->legs[i].bdev, m->disk);
+out_resync_exit:
+	dcdmirror_resync_exit(m);
 out_put_disk:
 	put_disk(m->disk);
 out_io_exit:
 	dcdmirror_io_exit(m);
 out_put_legs:
+	/* a failed bitmap write may have queued a superblock update */
+	flush_work(&m->sb_work);
+	dcdmirror_bitmap_exit(m);
 	dcdmirror_sb_exit(m);
 	dcdmirror_put_legs(m);
 	kfree(m);
@@ -391,35 +573,48 @@ out_unlock:
 	return ret;
 }
 
-/* Called with dcdmirror_devices_lock held; m is already off the list. */
-static void dcdmirror_destroy(struct dcdmirror *m)
+/*
+ * Called with dcdmirror_devices_lock held; m is already off the list. A
+ * resync running is stopped first; the leg it rebuilds stays stale on disk.
+ */
+static void dcdmirror_destroy(struct dcdmirror *m, bool clean)
 {
 	unsigned int i;
 
+	dcdmirror_resync_exit(m);
 	/* before del_gendisk, which drops the slaves/ dir the links live in */
 	for (i = 0; i < m->nr_legs; i++)
-		bd_unlink_disk_holder(m->legs[i].bdev, m->disk);
+		if (m->legs[i].bdev)
+			bd_unlink_disk_holder(m->legs[i].bdev, m->disk);
 	del_gendisk(m->disk);
 	/* del_gendisk stops new bios; wait for those still at the legs */
 	wait_event(m->inflight_wait, !atomic_read(&m->inflight));
 	/* the last completion may still be in wake_up() under open_lock */
 	spin_lock_irq(&m->open_lock);
 	spin_unlock_irq(&m->open_lock);
+	cancel_delayed_work_sync(&m->bm.daemon);
+	flush_work(&m->bm.flush_work);
 	put_disk(m->disk);
 	dcdmirror_io_exit(m);
 	flush_work(&m->sb_work);
-	/* every write has completed: the working legs are equal */
+	/* every write has completed: the in-sync legs are equal */
 	mutex_lock(&m->sb_lock);
-	if (m->has_sb)
+	if (m->has_sb && clean) {
+		dcdmirror_bitmap_clear_all(m);
+		dcdmirror_bitmap_flush(m);
 		dcdmirror_sb_write(m, DCDMIRROR_SB_CLEAN);
+	}
 	mutex_unlock(&m->sb_lock);
+	dcdmirror_bitmap_exit(m);
 	dcdmirror_sb_exit(m);
 	dcdmirror_put_legs(m);
-	pr_info("dcdmirror%u: stopped\n", m->index);
+	pr_info("dcdmirror%u: stopped%s\n", m->index,
+		clean ? "" : " without marking it clean");
 	kfree(m);
+	dcdmirror_resync_done();
 }
 
-int dcdmirror_stop(unsigned int index)
+int dcdmirror_stop(unsigned int index, u32 flags)
 {
 	struct dcdmirror *m;
 	int ret = 0;
@@ -444,11 +639,299 @@ int dcdmirror_stop(unsigned int index)
 		goto out;
 	}
 	list_del(&m->node);
-	dcdmirror_destroy(m);
+	dcdmirror_destroy(m, !(flags & DCDMIRROR_STOP_UNCLEAN));
 	module_put(THIS_MODULE);
 out:
 	mutex_unlock(&dcdmirror_devices_lock);
 	return ret;
+}
+
+/* The reason of a refused leg operation: to the caller and to the log. */
+static __printf(2, 3)
+void dcdmirror_op_err(struct dcdmirror_ioc_leg_op *op, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(op->error, sizeof(op->error), fmt, ap);
+	va_end(ap);
+	pr_err("dcdmirror%u: %s\n", op->index, op->error);
+}
+
+/* The slot an operation names: by number or by device; -1 if none. */
+static int dcdmirror_op_slot(struct dcdmirror *m, struct dcdmirror_ioc_leg_op *op)
+{
+	dev_t dev = MKDEV(op->major, op->minor);
+	unsigned int i;
+
+	if (op->slot != DCDMIRROR_LEG_BY_DEV)
+		return op->slot < m->nr_legs ? op->slot : -1;
+	for (i = 0; i < m->nr_legs; i++)
+		if (m->legs[i].bdev && m->legs[i].dev == dev)
+			return i;
+	return -1;
+}
+
+static int dcdmirror_leg_fail_op(struct dcdmirror *m, struct dcdmirror_ioc_leg_op *op,
+				 unsigned int i)
+{
+	struct dcdmirror_leg *leg = &m->legs[i];
+
+	if (!leg->bdev) {
+		dcdmirror_op_err(op, "the %s leg is missing", dcdmirror_role_names[leg->role]);
+		return -ENODEV;
+	}
+	if (test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags)) {
+		dcdmirror_op_err(op, "%pg is already faulty", leg->bdev);
+		return -EINVAL;
+	}
+	if (!dcdmirror_fail_leg(m, i)) {
+		dcdmirror_op_err(op, "%pg is the last in-sync leg: not failed", leg->bdev);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static int dcdmirror_leg_remove_op(struct dcdmirror *m, struct dcdmirror_ioc_leg_op *op,
+				   unsigned int i)
+{
+	struct dcdmirror_leg *leg = &m->legs[i];
+	struct block_device *bdev = leg->bdev;
+
+	if (!bdev) {
+		dcdmirror_op_err(op, "the %s leg is missing already",
+				 dcdmirror_role_names[leg->role]);
+		return -ENODEV;
+	}
+	if (!test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags)) {
+		dcdmirror_op_err(op, "%pg is not faulty: fail it first", bdev);
+		return -EBUSY;
+	}
+	/* no bio, resync step, bitmap or superblock write may use it now */
+	flush_work(&m->sb_work);
+	dcdmirror_suspend(m);
+	mutex_lock(&m->sb_lock);
+	mutex_lock(&m->bm.write_mutex);
+	mutex_lock(&m->cfg_lock);
+	leg->bdev = NULL;
+	mutex_unlock(&m->cfg_lock);
+	mutex_unlock(&m->bm.write_mutex);
+	mutex_unlock(&m->sb_lock);
+	dcdmirror_resume(m);
+	bd_unlink_disk_holder(bdev, m->disk);
+	pr_info("dcdmirror%u: %pg (%s leg) removed\n", m->index, bdev,
+		dcdmirror_role_names[leg->role]);
+	blkdev_put(bdev, DCDMIRROR_LEG_MODE);
+	return 0;
+}
+
+static int dcdmirror_leg_add_op(struct dcdmirror *m, struct dcdmirror_ioc_leg_op *op)
+{
+	dev_t dev = MKDEV(op->major, op->minor);
+	struct block_device *bdev = NULL;
+	struct dcdmirror_leg *leg;
+	bool readd = false, by_bitmap = false;
+	unsigned int i;
+	u64 events = 0;
+	int ret;
+
+	if (MAJOR(dev) != op->major || MINOR(dev) != op->minor) {
+		dcdmirror_op_err(op, "invalid device number %u:%u", op->major, op->minor);
+		return -EINVAL;
+	}
+	if (dev == disk_devt(m->disk)) {
+		dcdmirror_op_err(op, "an array cannot be a leg of itself");
+		return -EINVAL;
+	}
+	for (i = 0; i < m->nr_legs; i++) {
+		leg = &m->legs[i];
+		if (leg->bdev && leg->dev == dev) {
+			if (!test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags)) {
+				dcdmirror_op_err(op, "%pg is already a working leg", leg->bdev);
+				return -EBUSY;
+			}
+			readd = true;
+			bdev = leg->bdev;
+			break;
+		}
+	}
+	if (!readd) {
+		for (i = 0; i < m->nr_legs; i++)
+			if (!m->legs[i].bdev)
+				break;
+		if (i == m->nr_legs) {
+			dcdmirror_op_err(op, "no missing leg to add %u:%u as: remove one first",
+					 MAJOR(dev), MINOR(dev));
+			return -EBUSY;
+		}
+		leg = &m->legs[i];
+		bdev = blkdev_get_by_dev(dev, DCDMIRROR_LEG_MODE, m);
+		if (IS_ERR(bdev)) {
+			ret = PTR_ERR(bdev);
+			if (ret == -EBUSY)
+				dcdmirror_op_err(op, "%u:%u: device is in use",
+						 MAJOR(dev), MINOR(dev));
+			else
+				dcdmirror_op_err(op, "%u:%u: cannot open: error %d",
+						 MAJOR(dev), MINOR(dev), ret);
+			return ret;
+		}
+		ret = -EINVAL;
+		if (bdev_read_only(bdev)) {
+			dcdmirror_op_err(op, "%pg: device is read-only", bdev);
+			ret = -EROFS;
+			goto out_put;
+		}
+		if (bdev_logical_block_size(bdev) != queue_logical_block_size(m->disk->queue)) {
+			dcdmirror_op_err(op, "%pg: logical block size %u, the array's is %u", bdev,
+					 bdev_logical_block_size(bdev),
+					 queue_logical_block_size(m->disk->queue));
+			goto out_put;
+		}
+		if ((m->has_sb ? dcdmirror_data_sectors(bdev_nr_sectors(bdev)) :
+				 bdev_nr_sectors(bdev)) < m->sectors) {
+			dcdmirror_op_err(op, "%pg is too small for the array", bdev);
+			goto out_put;
+		}
+	}
+	if (m->has_sb) {
+		ret = dcdmirror_sb_check_leg(m, i, bdev, &events);
+		if (ret == -ENOMEM) {
+			dcdmirror_op_err(op, "out of memory");
+			goto out_put;
+		}
+		by_bitmap = !ret;
+		leg->sb_sector = dcdmirror_sb_sector(bdev_nr_sectors(bdev));
+		leg->bitmap_sector = dcdmirror_bitmap_sector(bdev_nr_sectors(bdev));
+	} else {
+		/* without superblocks only the bitmap kept since it left tells */
+		by_bitmap = readd;
+	}
+	if (!readd) {
+		ret = bd_link_disk_holder(bdev, m->disk);
+		if (ret) {
+			dcdmirror_op_err(op, "%pg: cannot link holder: error %d", bdev, ret);
+			goto out_put;
+		}
+	}
+	/* the legs change only with no I/O in progress */
+	dcdmirror_suspend(m);
+	mutex_lock(&m->sb_lock);
+	if (!by_bitmap)
+		dcdmirror_bitmap_set_all(m);
+	mutex_lock(&m->cfg_lock);
+	spin_lock_irq(&m->state_lock);
+	leg->bdev = bdev;
+	leg->dev = dev;
+	leg->base_events = by_bitmap ? events : 0;
+	set_bit(DCDMIRROR_LEG_REBUILDING_BIT, &leg->flags);
+	clear_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags);
+	spin_unlock_irq(&m->state_lock);
+	mutex_unlock(&m->cfg_lock);
+	dcdmirror_bitmap_allow_clear(m, false);
+	if (m->has_sb)
+		dcdmirror_sb_write(m, DCDMIRROR_SB_ACTIVE);
+	mutex_unlock(&m->sb_lock);
+	dcdmirror_resume(m);
+	/* the whole bitmap to the new leg, the set bits to all */
+	spin_lock_irq(&m->bm.lock);
+	bitmap_set(m->bm.dirty_blocks, 0, m->bm.nr_blocks);
+	spin_unlock_irq(&m->bm.lock);
+	dcdmirror_bitmap_flush(m);
+	spin_lock_irq(&m->resync_lock);
+	m->resync_failed = false;
+	spin_unlock_irq(&m->resync_lock);
+	pr_info("dcdmirror%u: %pg %s as the %s leg: %s resync\n", m->index, bdev,
+		readd ? "re-added" : "added", dcdmirror_role_names[leg->role],
+		by_bitmap ? "bitmap" : "full");
+	dcdmirror_resync_kick(m);
+	return 0;
+
+out_put:
+	if (!readd)
+		blkdev_put(bdev, DCDMIRROR_LEG_MODE);
+	return ret;
+}
+
+int dcdmirror_leg_op(struct dcdmirror_ioc_leg_op *op)
+{
+	struct dcdmirror *m;
+	int ret, i;
+
+	mutex_lock(&dcdmirror_devices_lock);
+	m = dcdmirror_find(op->index);
+	if (!m) {
+		dcdmirror_op_err(op, "/dev/dcdmirror%u: no such mirror", op->index);
+		ret = -ENODEV;
+		goto out;
+	}
+	if (op->op == DCDMIRROR_LEG_OP_ADD) {
+		ret = dcdmirror_leg_add_op(m, op);
+		goto out;
+	}
+	i = dcdmirror_op_slot(m, op);
+	if (i < 0) {
+		if (op->slot == DCDMIRROR_LEG_BY_DEV)
+			dcdmirror_op_err(op, "%u:%u is not a leg of /dev/dcdmirror%u",
+					 op->major, op->minor, op->index);
+		else
+			dcdmirror_op_err(op, "no leg %u", op->slot);
+		ret = -ENODEV;
+		goto out;
+	}
+	if (op->op == DCDMIRROR_LEG_OP_FAIL)
+		ret = dcdmirror_leg_fail_op(m, op, i);
+	else
+		ret = dcdmirror_leg_remove_op(m, op, i);
+out:
+	mutex_unlock(&dcdmirror_devices_lock);
+	return ret;
+}
+
+/* Sleep until no leg of the array waits for or is in a resync. */
+int dcdmirror_wait(unsigned int index)
+{
+	struct dcdmirror *m;
+	bool active, failed;
+	int gen, ret;
+
+	for (;;) {
+		gen = atomic_read(&dcdmirror_resync_gen);
+		mutex_lock(&dcdmirror_devices_lock);
+		m = dcdmirror_find(index);
+		if (!m) {
+			mutex_unlock(&dcdmirror_devices_lock);
+			return -ENODEV;
+		}
+		active = dcdmirror_resync_active(m);
+		failed = READ_ONCE(m->resync_failed);
+		mutex_unlock(&dcdmirror_devices_lock);
+		if (!active)
+			return failed ? -EIO : 0;
+		ret = wait_event_interruptible(dcdmirror_resync_waitq,
+					       atomic_read(&dcdmirror_resync_gen) != gen);
+		if (ret)
+			return ret;
+	}
+}
+
+int dcdmirror_set(struct dcdmirror_ioc_set *set)
+{
+	struct dcdmirror *m;
+
+	mutex_lock(&dcdmirror_devices_lock);
+	m = dcdmirror_find(set->index);
+	if (!m) {
+		mutex_unlock(&dcdmirror_devices_lock);
+		return -ENODEV;
+	}
+	if (set->resync_rate) {
+		WRITE_ONCE(m->resync_rate, set->resync_rate);
+		pr_info("dcdmirror%u: resync rate %u KiB/s\n", m->index, set->resync_rate);
+		dcdmirror_resync_kick(m);
+	}
+	mutex_unlock(&dcdmirror_devices_lock);
+	return 0;
 }
 
 static void dcdmirror_leg_info(struct dcdmirror_leg *leg,
@@ -464,13 +947,17 @@ static void dcdmirror_leg_info(struct dcdmirror_leg *leg,
 	li->read_bytes = atomic64_read(&leg->stats.read_bytes);
 	li->write_bytes = atomic64_read(&leg->stats.write_bytes);
 	li->errors = atomic64_read(&leg->stats.errors);
+	li->lat_avg_us = dcdmirror_lat_avg_us(leg);
+	li->lat_max_us = div_u64(atomic64_read(&leg->stats.lat_max_ns), 1000);
 }
 
 /* Fills info for info->index; the caller has zeroed the out fields. */
 int dcdmirror_get_info(struct dcdmirror_ioc_info *info)
 {
+	struct dcdmirror_resync_stats rs;
 	struct dcdmirror *m;
 	unsigned int i;
+	u64 speed, eta;
 
 	mutex_lock(&dcdmirror_devices_lock);
 	m = dcdmirror_find(info->index);
@@ -479,6 +966,22 @@ int dcdmirror_get_info(struct dcdmirror_ioc_info *info)
 		return -ENODEV;
 	}
 	info->mode = m->mode;
+	info->bitmap_chunk = 512U << m->bm.chunk_shift;
+	info->bitmap_chunks = m->bm.chunks;
+	info->bitmap_dirty = dcdmirror_bitmap_weight(m);
+	info->resync_rate = READ_ONCE(m->resync_rate);
+	if (dcdmirror_resync_active(m))
+		info->flags |= DCDMIRROR_INFO_RESYNC;
+	dcdmirror_resync_progress(m, &rs, &speed, &eta);
+	if (rs.started) {
+		info->resync_leg = rs.leg;
+		info->resync_speed = min_t(u64, speed, U32_MAX);
+		info->resync_total = rs.total;
+		info->resync_chunks = rs.chunks;
+		info->resync_bytes = rs.bytes;
+		info->resync_msecs = jiffies_to_msecs((rs.end ?: jiffies) - rs.start);
+		info->resync_eta = rs.end ? 0 : eta;
+	}
 	info->inflight = atomic_read(&m->inflight);
 	info->state = info->inflight ? DCDMIRROR_STATE_ACTIVE :
 				       DCDMIRROR_STATE_CLEAN;
@@ -487,7 +990,10 @@ int dcdmirror_get_info(struct dcdmirror_ioc_info *info)
 	if (m->has_sb) {
 		info->flags |= DCDMIRROR_INFO_SUPERBLOCK;
 		memcpy(info->uuid, m->uuid, sizeof(info->uuid));
+		mutex_lock(&m->sb_lock);
 		info->events = m->events;
+		info->events_cleared = m->events_cleared;
+		mutex_unlock(&m->sb_lock);
 	}
 	if (m->unclean)
 		info->flags |= DCDMIRROR_INFO_UNCLEAN;
@@ -499,6 +1005,66 @@ int dcdmirror_get_info(struct dcdmirror_ioc_info *info)
 	spin_unlock_irq(&m->open_lock);
 	for (i = 0; i < m->nr_legs; i++)
 		dcdmirror_leg_info(&m->legs[i], &info->legs[i]);
+	mutex_unlock(&dcdmirror_devices_lock);
+	return 0;
+}
+
+/*
+ * /proc/dcdmirror, in the manner of /proc/mdstat: per array its legs
+ * ((F) faulty, (R) being rebuilt), [in-sync/all] [U_], the resync's
+ * progress bar and the bitmap.
+ */
+static void dcdmirror_proc_array(struct seq_file *seq, struct dcdmirror *m)
+{
+	struct dcdmirror_resync_stats rs;
+	unsigned int i, n = 0, permille, bar;
+	u64 speed, eta;
+
+	seq_printf(seq, "dcdmirror%u : active raid1", m->index);
+	for (i = 0; i < m->nr_legs; i++) {
+		struct dcdmirror_leg *leg = &m->legs[i];
+		unsigned int st = dcdmirror_leg_state(leg);
+
+		if (!leg->bdev)
+			continue;
+		seq_printf(seq, " %pg[%u]%s", leg->bdev, i,
+			   st == DCDMIRROR_LEG_FAULTY ? "(F)" :
+			   st == DCDMIRROR_LEG_REBUILDING ? "(R)" : "");
+		if (st == DCDMIRROR_LEG_IN_SYNC)
+			n++;
+	}
+	seq_printf(seq, "\n      %llu blocks [%u/%u] [", (unsigned long long)m->sectors / 2,
+		   m->nr_legs, n);
+	for (i = 0; i < m->nr_legs; i++)
+		seq_putc(seq, dcdmirror_leg_state(&m->legs[i]) == DCDMIRROR_LEG_IN_SYNC ?
+			 'U' : '_');
+	seq_puts(seq, "]\n");
+	dcdmirror_resync_progress(m, &rs, &speed, &eta);
+	if (dcdmirror_resync_active(m)) {
+		if (rs.started && !rs.end && rs.total) {
+			permille = div64_u64(min(rs.chunks, rs.total) * 1000, rs.total);
+			bar = permille / 50;
+			seq_puts(seq, "      [");
+			for (i = 0; i < 20; i++)
+				seq_putc(seq, i < bar ? '=' : i == bar ? '>' : '.');
+			seq_printf(seq, "]  resync = %u.%u%% (%llu/%llu chunks) finish=%llu.%llumin speed=%lluK/sec\n",
+				   permille / 10, permille % 10, rs.chunks, rs.total,
+				   eta / 60, (eta % 60) / 6, speed);
+		} else {
+			seq_puts(seq, "      resync=PENDING\n");
+		}
+	}
+	seq_printf(seq, "      bitmap: %llu/%llu chunks dirty, %uKB chunk\n\n",
+		   dcdmirror_bitmap_weight(m), m->bm.chunks, 1U << (m->bm.chunk_shift - 1));
+}
+
+static int dcdmirror_proc_show(struct seq_file *seq, void *v)
+{
+	struct dcdmirror *m;
+
+	mutex_lock(&dcdmirror_devices_lock);
+	list_for_each_entry(m, &dcdmirror_devices, node)
+		dcdmirror_proc_array(seq, m);
 	mutex_unlock(&dcdmirror_devices_lock);
 	return 0;
 }
@@ -515,11 +1081,17 @@ static int __init dcdmirror_init(void)
 		ret = dcdmirror_major;
 		goto out_wq;
 	}
+	if (!proc_create_single("dcdmirror", 0444, NULL, dcdmirror_proc_show)) {
+		ret = -ENOMEM;
+		goto out_blkdev;
+	}
 	ret = dcdmirror_ctl_init();
 	if (ret)
-		goto out_blkdev;
+		goto out_proc;
 	return 0;
 
+out_proc:
+	remove_proc_entry("dcdmirror", NULL);
 out_blkdev:
 	unregister_blkdev(dcdmirror_major, "dcdmirror");
 out_wq:
@@ -532,11 +1104,12 @@ static void __exit dcdmirror_exit(void)
 	struct dcdmirror *m, *tmp;
 
 	dcdmirror_ctl_exit();
+	remove_proc_entry("dcdmirror", NULL);
 	/* every array holds a module reference, so none should be left */
 	mutex_lock(&dcdmirror_devices_lock);
 	list_for_each_entry_safe(m, tmp, &dcdmirror_devices, node) {
 		list_del(&m->node);
-		dcdmirror_destroy(m);
+		dcdmirror_destroy(m, true);
 	}
 	mutex_unlock(&dcdmirror_devices_lock);
 	unregister_blkdev(dcdmirror_major, "dcdmirror");

@@ -9,6 +9,8 @@
 #include <linux/blkdev.h>
 #include <linux/crc32.h>
 #include <linux/gfp.h>
+#include <linux/log2.h>
+#include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/uuid.h>
 #include <dcdmirror/mirror_format.h>
@@ -29,6 +31,8 @@ static int dcdmirror_sb_io(struct block_device *bdev, sector_t sector,
 	bio_uninit(&bio);
 	return ret;
 }
+
+static_assert(sizeof(struct dcdmirror_sb) == DCDMIRROR_SB_SIZE);
 
 static u32 dcdmirror_sb_crc(struct dcdmirror_sb *sb)
 {
@@ -61,6 +65,7 @@ int dcdmirror_sb_init(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 			return -EINVAL;
 		}
 		m->legs[i].sb_sector = dcdmirror_sb_sector(n);
+		m->legs[i].bitmap_sector = dcdmirror_bitmap_sector(n);
 		sectors = min_t(sector_t, sectors, dcdmirror_data_sectors(n));
 	}
 	m->sectors = round_down(sectors, lbs >> SECTOR_SHIFT);
@@ -76,36 +81,41 @@ int dcdmirror_sb_init(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 	return 0;
 }
 
-/* Read and check the superblock of leg i into sb (a page). */
+/*
+ * Read and check the superblock of bdev as leg i into sb (a page). Leaves
+ * the leg's sb_sector and bitmap_sector set.
+ */
 static int dcdmirror_sb_read(struct dcdmirror *m, unsigned int i,
-			     struct page *page, struct dcdmirror_ioc_create *c)
+			     struct block_device *bdev, struct page *page,
+			     struct dcdmirror_ioc_create *c)
 {
 	struct dcdmirror_leg *leg = &m->legs[i];
 	struct dcdmirror_sb *sb = page_address(page);
 	int ret;
 
-	leg->sb_sector = dcdmirror_sb_sector(bdev_nr_sectors(leg->bdev));
-	if (dcdmirror_data_sectors(bdev_nr_sectors(leg->bdev)) < 8) {
-		dcdmirror_create_err(c, "%pg: no dcdmirror superblock (too small)", leg->bdev);
+	if (dcdmirror_data_sectors(bdev_nr_sectors(bdev)) < 8) {
+		dcdmirror_create_err(c, "%pg: no dcdmirror superblock (too small)", bdev);
 		return -EINVAL;
 	}
-	ret = dcdmirror_sb_io(leg->bdev, leg->sb_sector, page, REQ_OP_READ);
+	leg->sb_sector = dcdmirror_sb_sector(bdev_nr_sectors(bdev));
+	leg->bitmap_sector = dcdmirror_bitmap_sector(bdev_nr_sectors(bdev));
+	ret = dcdmirror_sb_io(bdev, leg->sb_sector, page, REQ_OP_READ);
 	if (ret) {
 		dcdmirror_create_err(c, "%pg: cannot read the superblock: error %d",
-				     leg->bdev, ret);
+				     bdev, ret);
 		return ret;
 	}
 	if (le64_to_cpu(sb->magic) != DCDMIRROR_SB_MAGIC) {
-		dcdmirror_create_err(c, "%pg: no dcdmirror superblock", leg->bdev);
+		dcdmirror_create_err(c, "%pg: no dcdmirror superblock", bdev);
 		return -EINVAL;
 	}
 	if (le32_to_cpu(sb->crc) != dcdmirror_sb_crc(sb)) {
-		dcdmirror_create_err(c, "%pg: superblock checksum is wrong", leg->bdev);
+		dcdmirror_create_err(c, "%pg: superblock checksum is wrong", bdev);
 		return -EINVAL;
 	}
 	if (le32_to_cpu(sb->version) != DCDMIRROR_SB_VERSION) {
 		dcdmirror_create_err(c, "%pg: superblock version %u is not supported",
-				     leg->bdev, le32_to_cpu(sb->version));
+				     bdev, le32_to_cpu(sb->version));
 		return -EINVAL;
 	}
 	if (le32_to_cpu(sb->nr_legs) != m->nr_legs ||
@@ -113,104 +123,207 @@ static int dcdmirror_sb_read(struct dcdmirror *m, unsigned int i,
 	    le32_to_cpu(sb->mode) != DCDMIRROR_MODE_SYNC ||
 	    le64_to_cpu(sb->sb_sector) != leg->sb_sector) {
 		dcdmirror_create_err(c, "%pg: superblock describes another layout",
-				     leg->bdev);
+				     bdev);
 		return -EINVAL;
 	}
 	if (le32_to_cpu(sb->leg) != i) {
 		dcdmirror_create_err(c, "%pg is the %s leg of its array, given as the %s one",
-				     leg->bdev, le32_to_cpu(sb->leg) ? "remote" : "local",
+				     bdev, le32_to_cpu(sb->leg) ? "remote" : "local",
 				     i ? "remote" : "local");
 		return -EINVAL;
 	}
-	if (le32_to_cpu(sb->logical_block_size) != bdev_logical_block_size(leg->bdev)) {
+	if (!le32_to_cpu(sb->bitmap_chunk_sectors) ||
+	    !is_power_of_2(le32_to_cpu(sb->bitmap_chunk_sectors)) ||
+	    le64_to_cpu(sb->bitmap_sector) != leg->bitmap_sector ||
+	    le64_to_cpu(sb->bitmap_chunks) !=
+	    DIV_ROUND_UP_ULL(le64_to_cpu(sb->array_sectors),
+			     le32_to_cpu(sb->bitmap_chunk_sectors)) ||
+	    le64_to_cpu(sb->events_cleared) > le64_to_cpu(sb->events)) {
+		dcdmirror_create_err(c, "%pg: superblock has an invalid bitmap description",
+				     bdev);
+		return -EINVAL;
+	}
+	if (le32_to_cpu(sb->logical_block_size) != bdev_logical_block_size(bdev)) {
 		dcdmirror_create_err(c, "%pg: logical block size %u, the superblock says %u",
-				     leg->bdev, bdev_logical_block_size(leg->bdev),
+				     bdev, bdev_logical_block_size(bdev),
 				     le32_to_cpu(sb->logical_block_size));
 		return -EINVAL;
 	}
 	if (le64_to_cpu(sb->array_sectors) >
-	    dcdmirror_data_sectors(bdev_nr_sectors(leg->bdev)) ||
+	    dcdmirror_data_sectors(bdev_nr_sectors(bdev)) ||
 	    !sb->array_sectors) {
-		dcdmirror_create_err(c, "%pg: smaller than the array", leg->bdev);
+		dcdmirror_create_err(c, "%pg: smaller than the array", bdev);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-/* Start from the legs' superblocks: they must agree. */
+/*
+ * Start from the legs' superblocks: they must belong to the same array. The
+ * leg with more events is the source; the other one is stale and resynced,
+ * by bitmap if it is recent enough. After a stop that was not clean, the
+ * chunks the bitmap marks are copied from the local leg to the remote one.
+ */
 int dcdmirror_sb_assemble(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 {
-	struct dcdmirror_sb *sb, *sb0;
-	struct page *page0;
-	unsigned int i;
+	struct dcdmirror_sb *sb[DCDMIRROR_MAX_LEGS];
+	struct page *pages[DCDMIRROR_MAX_LEGS] = { };
+	unsigned int i, src = 0, stale;
+	u64 ev[DCDMIRROR_MAX_LEGS];
+	bool full = false;
 	int ret;
 
-	page0 = alloc_page(GFP_KERNEL);
 	m->sb_page = alloc_page(GFP_KERNEL);
-	if (!page0 || !m->sb_page) {
+	for (i = 0; i < m->nr_legs; i++)
+		pages[i] = alloc_page(GFP_KERNEL);
+	if (!m->sb_page || !pages[0] || !pages[1]) {
 		dcdmirror_create_err(c, "out of memory");
 		ret = -ENOMEM;
 		goto out;
 	}
-	sb0 = page_address(page0);
-	sb = page_address(m->sb_page);
-	ret = dcdmirror_sb_read(m, 0, page0, c);
-	if (ret)
-		goto out;
-	for (i = 1; i < m->nr_legs; i++) {
-		ret = dcdmirror_sb_read(m, i, m->sb_page, c);
+	for (i = 0; i < m->nr_legs; i++) {
+		sb[i] = page_address(pages[i]);
+		ret = dcdmirror_sb_read(m, i, m->legs[i].bdev, pages[i], c);
 		if (ret)
 			goto out;
-		ret = -EINVAL;
-		if (memcmp(sb->uuid, sb0->uuid, sizeof(sb->uuid)) ||
-		    sb->array_sectors != sb0->array_sectors) {
-			dcdmirror_create_err(c, "%pg and %pg belong to different arrays",
-					     m->legs[0].bdev, m->legs[i].bdev);
-			goto out;
-		}
-		if (sb->events != sb0->events) {
-			dcdmirror_create_err(c, "%pg has events %llu, %pg %llu: the legs are out of sync",
-					     m->legs[0].bdev, le64_to_cpu(sb0->events),
-					     m->legs[i].bdev, le64_to_cpu(sb->events));
-			goto out;
-		}
-		if (sb->state != sb0->state)
-			m->unclean = true;
+		ev[i] = le64_to_cpu(sb[i]->events);
 	}
-	memcpy(m->uuid, sb0->uuid, sizeof(m->uuid));
-	m->sectors = le64_to_cpu(sb0->array_sectors);
-	m->mode = le32_to_cpu(sb0->mode);
-	m->events = le64_to_cpu(sb0->events);
-	m->ctime = le64_to_cpu(sb0->ctime);
-	if (le32_to_cpu(sb0->state) != DCDMIRROR_SB_CLEAN)
+	ret = -EINVAL;
+	if (memcmp(sb[1]->uuid, sb[0]->uuid, sizeof(sb[0]->uuid)) ||
+	    sb[1]->array_sectors != sb[0]->array_sectors ||
+	    sb[1]->bitmap_chunk_sectors != sb[0]->bitmap_chunk_sectors) {
+		dcdmirror_create_err(c, "%pg and %pg belong to different arrays",
+				     m->legs[0].bdev, m->legs[1].bdev);
+		goto out;
+	}
+	if (ev[1] > ev[0])
+		src = 1;
+	stale = !src;
+	memcpy(m->uuid, sb[src]->uuid, sizeof(m->uuid));
+	m->sectors = le64_to_cpu(sb[src]->array_sectors);
+	m->mode = le32_to_cpu(sb[src]->mode);
+	m->events = ev[src];
+	m->events_cleared = le64_to_cpu(sb[src]->events_cleared);
+	m->ctime = le64_to_cpu(sb[src]->ctime);
+	m->resync_rate = le32_to_cpu(sb[src]->resync_rate);
+	if (m->resync_rate < DCDMIRROR_RESYNC_RATE_MIN ||
+	    m->resync_rate > DCDMIRROR_RESYNC_RATE_MAX)
+		m->resync_rate = DCDMIRROR_RESYNC_RATE_DEFAULT;
+	if (le32_to_cpu(sb[src]->state) != DCDMIRROR_SB_CLEAN)
 		m->unclean = true;
-	if (m->unclean)
-		pr_warn("dcdmirror%u: was not stopped cleanly: the legs may differ where writes were in flight\n",
-			c->index);
+	ret = dcdmirror_bitmap_init(m, ilog2(le32_to_cpu(sb[src]->bitmap_chunk_sectors)));
+	if (ret) {
+		dcdmirror_create_err(c, "out of memory");
+		goto out;
+	}
 	m->has_sb = true;
+	ret = dcdmirror_bitmap_load(m, src);
+	if (ret) {
+		dcdmirror_create_err(c, "%pg: cannot read the bitmap: error %d",
+				     m->legs[src].bdev, ret);
+		goto out;
+	}
+	/* both legs get the source's bitmap at the first flush */
+	bitmap_set(m->bm.dirty_blocks, 0, m->bm.nr_blocks);
+	if (ev[stale] != ev[src]) {
+		/* bits were cleared after it left: the bitmap cannot tell */
+		full = ev[stale] < m->events_cleared;
+		pr_warn("dcdmirror%u: %pg has events %llu, %pg %llu: %pg is stale, %s resync\n",
+			c->index, m->legs[src].bdev, ev[src], m->legs[stale].bdev,
+			ev[stale], m->legs[stale].bdev, full ? "full" : "bitmap");
+	} else if (m->unclean) {
+		stale = 1;
+		pr_warn("dcdmirror%u: was not stopped cleanly: resync of the chunks the bitmap marks\n",
+			c->index);
+	} else {
+		ret = 0;
+		goto out;
+	}
+	set_bit(DCDMIRROR_LEG_REBUILDING_BIT, &m->legs[stale].flags);
+	m->legs[stale].base_events = ev[stale];
+	if (full)
+		dcdmirror_bitmap_set_all(m);
 	ret = 0;
 out:
-	if (page0)
-		__free_page(page0);
+	for (i = 0; i < m->nr_legs; i++)
+		if (pages[i])
+			__free_page(pages[i]);
+	return ret;
+}
+
+/*
+ * A leg added into slot i: 0 if bdev's superblock is of this array and
+ * recent enough for a resync by bitmap (its events in *events), else why not
+ * (logged).
+ */
+int dcdmirror_sb_check_leg(struct dcdmirror *m, unsigned int i,
+			   struct block_device *bdev, u64 *events)
+{
+	struct dcdmirror_ioc_create *c;
+	struct dcdmirror_sb *sb;
+	struct page *page;
+	sector_t sb_sector = m->legs[i].sb_sector;
+	sector_t bitmap_sector = m->legs[i].bitmap_sector;
+	int ret;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	page = alloc_page(GFP_KERNEL);
+	if (!c || !page) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	c->index = m->index;
+	sb = page_address(page);
+	ret = dcdmirror_sb_read(m, i, bdev, page, c);
+	if (ret)
+		goto out;
+	ret = -ESTALE;
+	if (memcmp(sb->uuid, m->uuid, sizeof(m->uuid)) ||
+	    le64_to_cpu(sb->array_sectors) != m->sectors) {
+		pr_info("dcdmirror%u: %pg is a leg of another array\n", m->index, bdev);
+		goto out;
+	}
+	*events = le64_to_cpu(sb->events);
+	if (*events < m->events_cleared || *events > m->events) {
+		pr_info("dcdmirror%u: %pg has events %llu, the bitmap covers %llu..%llu\n",
+			m->index, bdev, *events, m->events_cleared, m->events);
+		goto out;
+	}
+	ret = 0;
+out:
+	/* on failure, the leg's sectors are those of the device it had */
+	if (ret) {
+		m->legs[i].sb_sector = sb_sector;
+		m->legs[i].bitmap_sector = bitmap_sector;
+	}
+	if (page)
+		__free_page(page);
+	kfree(c);
 	return ret;
 }
 
 /*
  * Write every leg's superblock with state and the next events count. The
  * flush before makes the data written so far durable before CLEAN is.
+ * With every leg in sync, bits may be cleared from now on: events_cleared
+ * moves up. Called with sb_lock held (or before the array exists).
  */
 int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 {
 	struct dcdmirror_sb *sb = page_address(m->sb_page);
+	bool in_sync = !dcdmirror_degraded(m);
 	unsigned int i, j;
 	int ret, err = 0;
 
 	m->events++;
+	if (in_sync)
+		m->events_cleared = m->events;
 	for (i = 0; i < m->nr_legs; i++) {
 		struct dcdmirror_leg *leg = &m->legs[i];
+		bool rebuilding = test_bit(DCDMIRROR_LEG_REBUILDING_BIT, &leg->flags);
 
 		/* a faulty leg keeps its older events: assemble sees it stale */
-		if (test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags))
+		if (!leg->bdev || test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags))
 			continue;
 
 		memset(sb, 0, DCDMIRROR_SB_SIZE);
@@ -226,7 +339,13 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 		sb->array_sectors = cpu_to_le64(m->sectors);
 		sb->sb_sector = cpu_to_le64(leg->sb_sector);
 		sb->leg_sectors = cpu_to_le64(bdev_nr_sectors(leg->bdev));
-		sb->events = cpu_to_le64(m->events);
+		/* so does one being resynced, until it is done */
+		sb->events = cpu_to_le64(rebuilding ? leg->base_events : m->events);
+		sb->events_cleared = cpu_to_le64(m->events_cleared);
+		sb->bitmap_sector = cpu_to_le64(leg->bitmap_sector);
+		sb->bitmap_chunk_sectors = cpu_to_le32(1U << m->bm.chunk_shift);
+		sb->bitmap_chunks = cpu_to_le64(m->bm.chunks);
+		sb->resync_rate = cpu_to_le32(m->resync_rate);
 		sb->ctime = cpu_to_le64(m->ctime);
 		sb->utime = cpu_to_le64(ktime_get_real_seconds());
 		for (j = 0; j < m->nr_legs && j < ARRAY_SIZE(sb->leg_state); j++)
@@ -240,6 +359,8 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 			err = err ?: ret;
 		}
 	}
+	if (in_sync && !err)
+		dcdmirror_bitmap_allow_clear(m, true);
 	return err;
 }
 

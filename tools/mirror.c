@@ -28,7 +28,8 @@
 const char mirror_usage[] =
 	"MIRROR DEVICES (/dev/dcdmirrorN)\n"
 	"    dcdctl create /dev/dcdmirrorN --local DEV --remote DEV [--mode sync]\n"
-	"           [--metadata none|1]\n"
+	"           [--metadata none|1] [--bitmap-chunk SIZE] [--resync-rate KIB]\n"
+	"           [--assume-clean]\n"
 	"        Start /dev/dcdmirrorN, a RAID1 of the two block devices. Reads go\n"
 	"        to the local leg; a write goes to both legs and completes when\n"
 	"        both have completed it (--mode sync, the default). Both legs are\n"
@@ -36,16 +37,36 @@ const char mirror_usage[] =
 	"        --metadata none (default): no superblock, the array has the size\n"
 	"        of the smaller leg. --metadata 1: a superblock at the end of each\n"
 	"        leg (the last 1 MiB is reserved for metadata), so that the array\n"
-	"        can be assembled again; each leg stays a plain copy from sector 0.\n"
+	"        can be assembled again; each leg stays a plain copy from sector 0;\n"
+	"        the write-intent bitmap is kept there too. --bitmap-chunk: bytes a\n"
+	"        bitmap bit covers (a power of two; default 64K, larger if needed to\n"
+	"        fit). --resync-rate: resync limit in KiB/s (default 102400).\n"
+	"        The remote leg is first copied from the local one in the\n"
+	"        background (the array is usable meanwhile); --assume-clean skips\n"
+	"        that copy when the legs are known to be equal (e.g. both zeroed).\n"
 	"    dcdctl assemble /dev/dcdmirrorN --local DEV --remote DEV\n"
 	"        Start /dev/dcdmirrorN again from the superblocks of its legs; they\n"
-	"        must belong to the same array, in the same roles, and be in sync.\n"
+	"        must belong to the same array, in the same roles. A stale leg is\n"
+	"        resynced (by bitmap when it can be); after a stop that was not\n"
+	"        clean, the chunks the bitmap marks are copied to the remote leg.\n"
 	"    dcdctl detail /dev/dcdmirrorN\n"
-	"        Show size, state, mode and the legs with their state and I/O\n"
-	"        counters.\n"
+	"        Show size, state, mode, bitmap, resync progress and the legs with\n"
+	"        their state, I/O counters and latency.\n"
+	"    dcdctl fail /dev/dcdmirrorN DEV|local|remote\n"
+	"        Mark a leg faulty (refused for the last in-sync leg).\n"
+	"    dcdctl remove /dev/dcdmirrorN DEV|local|remote\n"
+	"        Release a faulty leg.\n"
+	"    dcdctl add /dev/dcdmirrorN DEV\n"
+	"        Add DEV as the missing leg, or re-add the faulty leg DEV. A leg of\n"
+	"        this array recent enough is resynced by bitmap, any other fully.\n"
+	"    dcdctl wait /dev/dcdmirrorN\n"
+	"        Wait until no resync is due or running; exit 1 if it failed.\n"
+	"    dcdctl set /dev/dcdmirrorN --resync-rate KIB\n"
+	"        Change the resync rate limit (also sysfs dcdmirror/resync_rate).\n"
 	"    dcdctl stop /dev/dcdmirrorN\n"
 	"        Stop the mirror and release its legs; refused while it is open.\n"
-	"        With superblocks, they are marked clean.\n"
+	"        A resync running stops (it goes on at the next assemble). With\n"
+	"        superblocks, they are marked clean.\n"
 	"    dcdctl examine DEV\n"
 	"        Print the dcdmirror superblock of a leg.\n";
 
@@ -102,6 +123,8 @@ static const char *leg_state_name(uint32_t state)
 		return "faulty";
 	case DCDMIRROR_LEG_MISSING:
 		return "missing";
+	case DCDMIRROR_LEG_REBUILDING:
+		return "rebuilding";
 	}
 	return "unknown";
 }
@@ -158,16 +181,29 @@ static int check_leg(const char *path, dev_t *rdev, int *lbs)
 	return 0;
 }
 
+static int parse_rate(const char *s, uint64_t *kib)
+{
+	if (dcdctl_parse_uint(s, DCDMIRROR_RESYNC_RATE_MAX, kib) ||
+	    *kib < DCDMIRROR_RESYNC_RATE_MIN)
+		return dcdctl_err("bad --resync-rate '%s' (KiB/s, %u to %u)", s,
+				  DCDMIRROR_RESYNC_RATE_MIN, DCDMIRROR_RESYNC_RATE_MAX);
+	return 0;
+}
+
 static int do_create(const char *verb, const char *dev, unsigned int index,
 		     int argc, char **argv)
 {
 	const char *local = NULL, *remote = NULL, *mode = NULL, *metadata = NULL;
-	bool assemble = !strcmp(verb, "assemble");
+	const char *chunk = NULL, *rate = NULL;
+	bool assemble = !strcmp(verb, "assemble"), assume_clean = false;
 	const struct dcdctl_opt create_opts[] = {
 		{ .name = "local", .takes_value = true, .value = &local },
 		{ .name = "remote", .takes_value = true, .value = &remote },
 		{ .name = "mode", .takes_value = true, .value = &mode },
 		{ .name = "metadata", .takes_value = true, .value = &metadata },
+		{ .name = "bitmap-chunk", .takes_value = true, .value = &chunk },
+		{ .name = "resync-rate", .takes_value = true, .value = &rate },
+		{ .name = "assume-clean", .flag = &assume_clean },
 		{ 0 }
 	};
 	const struct dcdctl_opt assemble_opts[] = {
@@ -177,6 +213,7 @@ static int do_create(const char *verb, const char *dev, unsigned int index,
 	};
 	struct dcdmirror_ioc_create c;
 	const char *pos[1];
+	uint64_t chunk_bytes = 0, rate_kib = 0;
 	dev_t ldev, rdev;
 	int npos, llbs, rlbs, fd, ret;
 
@@ -193,6 +230,12 @@ static int do_create(const char *verb, const char *dev, unsigned int index,
 	    strcmp(metadata, "1.0"))
 		return dcdctl_err("create: unknown metadata '%s' (expected none or 1)",
 				  metadata);
+	if (chunk && (dcdctl_parse_size(chunk, &chunk_bytes) || chunk_bytes < 4096 ||
+		      chunk_bytes > (1U << 30) || (chunk_bytes & (chunk_bytes - 1))))
+		return dcdctl_err("create: bad --bitmap-chunk '%s' (a power of two from 4K to 1G)",
+				  chunk);
+	if (rate && parse_rate(rate, &rate_kib))
+		return 1;
 	if (dcdctl_blockdev(local, &ldev) || dcdctl_blockdev(remote, &rdev))
 		return 1;
 	if (ldev == rdev)
@@ -216,6 +259,10 @@ static int do_create(const char *verb, const char *dev, unsigned int index,
 		c.flags = DCDMIRROR_CREATE_ASSEMBLE;
 	else if (metadata && strcmp(metadata, "none"))
 		c.flags = DCDMIRROR_CREATE_SUPERBLOCK;
+	if (assume_clean)
+		c.flags |= DCDMIRROR_CREATE_ASSUME_CLEAN;
+	c.bitmap_chunk = (uint32_t)chunk_bytes;
+	c.resync_rate = (uint32_t)rate_kib;
 	c.legs[0].major = major(ldev);
 	c.legs[0].minor = minor(ldev);
 	c.legs[1].major = major(rdev);
@@ -291,6 +338,27 @@ static int do_detail(const char *dev, unsigned int index, int argc, char **argv)
 	}
 	if (info.flags & DCDMIRROR_INFO_UNCLEAN)
 		printf("          Warning : assembled after a stop that was not clean\n");
+	printf("     Bitmap Chunk : %s\n", dcdctl_human(info.bitmap_chunk, h, sizeof(h)));
+	printf("    Bitmap Chunks : %" PRIu64 " (%" PRIu64 " dirty)\n",
+	       (uint64_t)info.bitmap_chunks, (uint64_t)info.bitmap_dirty);
+	printf("      Resync Rate : %u KiB/s\n", info.resync_rate);
+	if (info.resync_msecs || info.resync_total || info.flags & DCDMIRROR_INFO_RESYNC) {
+		uint64_t total = info.resync_total, done = info.resync_chunks;
+		double pct = total ? 100.0 * (double)(done < total ? done : total) / (double)total :
+				     0.0;
+
+		if (!(info.flags & DCDMIRROR_INFO_RESYNC))
+			printf("           Resync : done, leg %u\n", info.resync_leg);
+		else if (!info.resync_msecs && !total)
+			printf("           Resync : pending\n");
+		else
+			printf("           Resync : %.1f%% of leg %u, ETA %" PRIu64 " s\n",
+			       pct, info.resync_leg, (uint64_t)info.resync_eta);
+		printf("    Chunks Copied : %" PRIu64 " of %" PRIu64 "\n", done, total);
+		printf("     Bytes Copied : %" PRIu64 "\n", (uint64_t)info.resync_bytes);
+		printf("     Resync Speed : %u KiB/s\n", info.resync_speed);
+		printf("      Resync Time : %" PRIu64 " ms\n", (uint64_t)info.resync_msecs);
+	}
 	printf("\n");
 	printf("   Number   Major   Minor   Role     State      Size        Device\n");
 	for (i = 0; i < info.nr_legs && i < DCDMIRROR_MAX_LEGS; i++) {
@@ -303,18 +371,100 @@ static int do_detail(const char *dev, unsigned int index, int argc, char **argv)
 		       dev_name_of(l->major, l->minor, name, sizeof(name)));
 	}
 	printf("\n");
-	printf("   Number   Reads        Read Bytes       Writes       Write Bytes      Errors\n");
+	printf("   Number   Reads        Read Bytes       Writes       Write Bytes      Errors"
+	       "   Lat Avg us  Lat Max us\n");
 	for (i = 0; i < info.nr_legs && i < DCDMIRROR_MAX_LEGS; i++) {
 		const struct dcdmirror_ioc_leg_info *l = &info.legs[i];
 
 		printf("   %6u   %-11" PRIu64 "  %-15" PRIu64 "  %-11" PRIu64 "  %-15" PRIu64
-		       "  %" PRIu64 "\n", i, (uint64_t)l->reads, (uint64_t)l->read_bytes,
-		       (uint64_t)l->writes, (uint64_t)l->write_bytes, (uint64_t)l->errors);
+		       "  %-7" PRIu64 "  %-10" PRIu64 "  %" PRIu64 "\n", i, (uint64_t)l->reads,
+		       (uint64_t)l->read_bytes, (uint64_t)l->writes, (uint64_t)l->write_bytes,
+		       (uint64_t)l->errors, (uint64_t)l->lat_avg_us, (uint64_t)l->lat_max_us);
 	}
 	return 0;
 }
 
 static int do_stop(const char *dev, unsigned int index, int argc, char **argv)
+{
+	struct dcdmirror_ioc_dev d;
+	bool unclean = false;
+	const struct dcdctl_opt opts[] = {
+		/* a test hook, not in --help: stop as a crash would */
+		{ .name = "unclean", .flag = &unclean },
+		{ 0 }
+	};
+	const char *pos[1];
+	int npos, fd, ret;
+
+	if (dcdctl_parse(argc, argv, opts, pos, 0, &npos))
+		return 1;
+	fd = open_ctl();
+	if (fd < 0)
+		return 1;
+	memset(&d, 0, sizeof(d));
+	d.version = DCDMIRROR_IOCTL_VERSION;
+	d.size = sizeof(d);
+	d.index = index;
+	if (unclean)
+		d.flags = DCDMIRROR_STOP_UNCLEAN;
+	ret = ioctl(fd, DCDMIRROR_IOC_STOP, &d);
+	close(fd);
+	if (ret) {
+		if (errno == ENODEV)
+			return dcdctl_err("%s: no such mirror", dev);
+		if (errno == EBUSY)
+			return dcdctl_err("%s: device is open, not stopped", dev);
+		return dcdctl_err("stop %s: %s", dev, strerror(errno));
+	}
+	return 0;
+}
+
+/* fail, remove: DEV or local/remote; add: DEV. */
+static int do_leg_op(const char *verb, const char *dev, unsigned int index,
+		     int argc, char **argv)
+{
+	struct dcdmirror_ioc_leg_op op;
+	const char *pos[1];
+	dev_t rdev = 0;
+	int npos, fd, ret;
+
+	if (dcdctl_parse(argc, argv, NULL, pos, 1, &npos))
+		return 1;
+	if (npos < 1)
+		return dcdctl_err("%s: missing the leg (DEV%s)", verb,
+				  strcmp(verb, "add") ? ", local or remote" : "");
+	memset(&op, 0, sizeof(op));
+	op.version = DCDMIRROR_IOCTL_VERSION;
+	op.size = sizeof(op);
+	op.index = index;
+	op.slot = DCDMIRROR_LEG_BY_DEV;
+	op.op = !strcmp(verb, "fail") ? DCDMIRROR_LEG_OP_FAIL :
+		!strcmp(verb, "remove") ? DCDMIRROR_LEG_OP_REMOVE : DCDMIRROR_LEG_OP_ADD;
+	if (op.op != DCDMIRROR_LEG_OP_ADD && !strcmp(pos[0], "local")) {
+		op.slot = 0;
+	} else if (op.op != DCDMIRROR_LEG_OP_ADD && !strcmp(pos[0], "remote")) {
+		op.slot = 1;
+	} else {
+		if (dcdctl_blockdev(pos[0], &rdev))
+			return 1;
+		op.major = major(rdev);
+		op.minor = minor(rdev);
+	}
+	fd = open_ctl();
+	if (fd < 0)
+		return 1;
+	ret = ioctl(fd, DCDMIRROR_IOC_LEG_OP, &op);
+	close(fd);
+	if (ret) {
+		op.error[sizeof(op.error) - 1] = '\0';
+		if (op.error[0])
+			return dcdctl_err("%s %s: %s", verb, dev, op.error);
+		return dcdctl_err("%s %s: %s", verb, dev, strerror(errno));
+	}
+	return 0;
+}
+
+static int do_wait(const char *dev, unsigned int index, int argc, char **argv)
 {
 	struct dcdmirror_ioc_dev d;
 	const char *pos[1];
@@ -329,14 +479,50 @@ static int do_stop(const char *dev, unsigned int index, int argc, char **argv)
 	d.version = DCDMIRROR_IOCTL_VERSION;
 	d.size = sizeof(d);
 	d.index = index;
-	ret = ioctl(fd, DCDMIRROR_IOC_STOP, &d);
+	ret = ioctl(fd, DCDMIRROR_IOC_WAIT, &d);
 	close(fd);
 	if (ret) {
 		if (errno == ENODEV)
 			return dcdctl_err("%s: no such mirror", dev);
-		if (errno == EBUSY)
-			return dcdctl_err("%s: device is open, not stopped", dev);
-		return dcdctl_err("stop %s: %s", dev, strerror(errno));
+		if (errno == EIO)
+			return dcdctl_err("%s: resync failed (see the kernel log)", dev);
+		return dcdctl_err("wait %s: %s", dev, strerror(errno));
+	}
+	return 0;
+}
+
+static int do_set(const char *dev, unsigned int index, int argc, char **argv)
+{
+	struct dcdmirror_ioc_set set;
+	const char *rate = NULL;
+	const struct dcdctl_opt opts[] = {
+		{ .name = "resync-rate", .takes_value = true, .value = &rate },
+		{ 0 }
+	};
+	const char *pos[1];
+	uint64_t kib;
+	int npos, fd, ret;
+
+	if (dcdctl_parse(argc, argv, opts, pos, 0, &npos))
+		return 1;
+	if (!rate)
+		return dcdctl_err("set: nothing to set (--resync-rate KIB)");
+	if (parse_rate(rate, &kib))
+		return 1;
+	fd = open_ctl();
+	if (fd < 0)
+		return 1;
+	memset(&set, 0, sizeof(set));
+	set.version = DCDMIRROR_IOCTL_VERSION;
+	set.size = sizeof(set);
+	set.index = index;
+	set.resync_rate = (uint32_t)kib;
+	ret = ioctl(fd, DCDMIRROR_IOC_SET, &set);
+	close(fd);
+	if (ret) {
+		if (errno == ENODEV)
+			return dcdctl_err("%s: no such mirror", dev);
+		return dcdctl_err("set %s: %s", dev, strerror(errno));
 	}
 	return 0;
 }
@@ -353,6 +539,12 @@ int mirror_main(const char *verb, const char *dev, int argc, char **argv)
 		return do_detail(dev, index, argc, argv);
 	if (!strcmp(verb, "stop"))
 		return do_stop(dev, index, argc, argv);
+	if (!strcmp(verb, "fail") || !strcmp(verb, "remove") || !strcmp(verb, "add"))
+		return do_leg_op(verb, dev, index, argc, argv);
+	if (!strcmp(verb, "wait"))
+		return do_wait(dev, index, argc, argv);
+	if (!strcmp(verb, "set"))
+		return do_set(dev, index, argc, argv);
 	return dcdctl_err("%s: unknown verb for a mirror (see dcdctl --help)", verb);
 }
 
@@ -366,6 +558,28 @@ static const char *time_str(uint64_t t, char *buf, size_t len)
 	return buf;
 }
 
+/* Bits set in the on-disk bitmap of a leg; -1 if it cannot be read. */
+static int64_t bitmap_dirty(int fd, const struct dcdmirror_sb *sb)
+{
+	uint64_t chunks = le64toh(sb->bitmap_chunks), n = 0, i;
+	size_t len = (chunks + 7) / 8;
+	uint8_t *buf;
+
+	if (!chunks || len > DCDMIRROR_BITMAP_MAX_BYTES)
+		return -1;
+	buf = malloc(len);
+	if (!buf)
+		return -1;
+	if (pread(fd, buf, len, (off_t)(le64toh(sb->bitmap_sector) << 9)) != (ssize_t)len) {
+		free(buf);
+		return -1;
+	}
+	for (i = 0; i < chunks; i++)
+		n += (buf[i / 8] >> (i % 8)) & 1;
+	free(buf);
+	return (int64_t)n;
+}
+
 /*
  * Print the superblock at the end of a leg. 1 (quietly) when there is
  * none, so that the caller can look for another kind.
@@ -375,6 +589,7 @@ int mirror_examine(const char *path)
 	struct dcdmirror_sb sb;
 	char u[40], t1[40], t2[40], h[32];
 	uint64_t bytes, sector;
+	int64_t dirty;
 	uint32_t crc;
 	unsigned int i;
 	int fd;
@@ -388,11 +603,14 @@ int mirror_examine(const char *path)
 		return 1;
 	}
 	sector = dcdmirror_sb_sector(bytes >> 9);
+	/* the driver writes around the page cache: drop what it holds */
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	if (pread(fd, &sb, sizeof(sb), (off_t)(sector << 9)) != sizeof(sb) ||
 	    le64toh(sb.magic) != DCDMIRROR_SB_MAGIC) {
 		close(fd);
 		return 1;
 	}
+	dirty = bitmap_dirty(fd, &sb);
 	close(fd);
 	crc = le32toh(sb.crc);
 	sb.crc = 0;
@@ -416,5 +634,15 @@ int mirror_examine(const char *path)
 	printf("          Updated : %s\n", time_str(le64toh(sb.utime), t2, sizeof(t2)));
 	for (i = 0; i < 2 && i < le32toh(sb.nr_legs); i++)
 		printf("       Leg %u State : %s\n", i, leg_state_name(le32toh(sb.leg_state[i])));
+	printf("    Bitmap Sector : %" PRIu64 "\n", (uint64_t)le64toh(sb.bitmap_sector));
+	printf("     Bitmap Chunk : %s\n",
+	       dcdctl_human((uint64_t)le32toh(sb.bitmap_chunk_sectors) << 9, h, sizeof(h)));
+	printf("    Bitmap Chunks : %" PRIu64 "\n", (uint64_t)le64toh(sb.bitmap_chunks));
+	if (dirty >= 0)
+		printf("     Bitmap Dirty : %" PRId64 "\n", dirty);
+	else
+		printf("     Bitmap Dirty : unreadable\n");
+	printf("   Events Cleared : %" PRIu64 "\n", (uint64_t)le64toh(sb.events_cleared));
+	printf("      Resync Rate : %u KiB/s\n", le32toh(sb.resync_rate));
 	return 0;
 }

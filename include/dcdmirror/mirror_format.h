@@ -7,14 +7,29 @@
  *
  *   sectors [0, array_sectors)          the array's data
  *   the last DCDMIRROR_META_SECTORS     metadata area (rounded down to 4 KiB):
- *                                       room for a write-intent bitmap,
- *                                       then the superblock in its last
- *                                       4096 bytes (sb_sector)
+ *     bitmap_sector (its first sector)  the write-intent bitmap, at most
+ *                                       DCDMIRROR_BITMAP_MAX_BYTES
+ *     sb_sector                         the superblock, its last 4096 bytes
  *
  * All fields are little endian. crc is crc32c (Castagnoli), seed ~0, no
  * final xor, over the 4096-byte block with crc set to zero. events grows by
- * one at each create, assemble and stop, on every leg at once; a leg with
- * fewer events than another missed writes.
+ * one at each create, assemble, stop, failure and end of a resync, on every
+ * in-sync leg at once; a leg with fewer events than another missed writes.
+ * A leg being resynced keeps the events it had when it joined, so that it
+ * stays stale until the resync has ended.
+ *
+ * Write-intent bitmap: bit n covers array bytes [n * chunk, (n + 1) * chunk)
+ * with chunk = bitmap_chunk_sectors * 512; bit n is bit (n % 8) of byte
+ * n / 8 (little endian bit order), bitmap_chunks bits in all, the rest of
+ * the last 4 KiB block zero. Both legs carry the same bitmap while in sync.
+ * A bit is set and written (FUA) before a write to its chunk is sent to the
+ * legs; it is cleared some seconds after the last write to the chunk
+ * completed on every leg, and never while a leg is faulty, missing or
+ * being resynced: then the set bits are what a stale leg lacks.
+ * events_cleared is the events count since when no bit has been cleared
+ * while a leg was out: a stale leg with at least that many events is
+ * brought up to date by copying the chunks whose bits are set; an older or
+ * foreign leg needs a full copy.
  */
 #ifndef DCDMIRROR_MIRROR_FORMAT_H
 #define DCDMIRROR_MIRROR_FORMAT_H
@@ -22,9 +37,14 @@
 #include <linux/types.h>
 
 #define DCDMIRROR_SB_MAGIC		0x315252494d444344ULL	/* "DCDMIRR1" */
-#define DCDMIRROR_SB_VERSION		1
+#define DCDMIRROR_SB_VERSION		2
 #define DCDMIRROR_SB_SIZE		4096
 #define DCDMIRROR_META_SECTORS		2048	/* 1 MiB */
+/* the bitmap area: the metadata area less the superblock */
+#define DCDMIRROR_BITMAP_MAX_BYTES	(DCDMIRROR_META_SECTORS * 512 - DCDMIRROR_SB_SIZE)
+#define DCDMIRROR_BITMAP_BLOCK		4096	/* unit of bitmap writes */
+#define DCDMIRROR_BITMAP_MIN_CHUNK	4096
+#define DCDMIRROR_BITMAP_DEF_CHUNK	65536	/* doubled until it fits */
 
 /* dcdmirror_sb.state */
 #define DCDMIRROR_SB_CLEAN		1	/* stopped cleanly: legs equal */
@@ -48,13 +68,24 @@ struct dcdmirror_sb {
 	__le64 ctime;			/* created, seconds since the epoch */
 	__le64 utime;			/* last written */
 	__le32 leg_state[2];		/* DCDMIRROR_LEG_* of each leg, as known */
-	__u8   reserved[3984];		/* zero */
+	__le64 bitmap_sector;		/* first sector of the bitmap on this leg */
+	__le32 bitmap_chunk_sectors;	/* bytes covered by a bit, in sectors */
+	__le32 resync_rate;		/* KiB/s */
+	__le64 bitmap_chunks;		/* bits in the bitmap */
+	__le64 events_cleared;		/* see above */
+	__u8   reserved[3952];		/* zero */
 };
 
 /* Where the superblock of a leg of leg_sectors sectors is. */
 static inline __u64 dcdmirror_sb_sector(__u64 leg_sectors)
 {
 	return (leg_sectors & ~7ULL) - DCDMIRROR_SB_SIZE / 512;
+}
+
+/* Where the bitmap of a leg of leg_sectors sectors starts. */
+static inline __u64 dcdmirror_bitmap_sector(__u64 leg_sectors)
+{
+	return (leg_sectors & ~7ULL) - DCDMIRROR_META_SECTORS;
 }
 
 /* The largest data area a leg of leg_sectors sectors can hold. */

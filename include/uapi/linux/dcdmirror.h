@@ -16,7 +16,7 @@
 #include <linux/types.h>
 
 #define DCDMIRROR_CONTROL_NAME		"dcdmirror-control"
-#define DCDMIRROR_IOCTL_VERSION		1
+#define DCDMIRROR_IOCTL_VERSION		2
 #define DCDMIRROR_MAX_DEVICES		256	/* /dev/dcdmirror0..255 */
 #define DCDMIRROR_MAX_LEGS		2
 #define DCDMIRROR_ERROR_LEN		128
@@ -39,6 +39,9 @@
 #define DCDMIRROR_CREATE_ASSEMBLE	(1U << 1)	/* start from the legs'
 							 * superblocks
 							 */
+#define DCDMIRROR_CREATE_ASSUME_CLEAN	(1U << 2)	/* the legs are equal:
+							 * no initial full sync
+							 */
 
 /* dcdmirror_ioc_info.flags (out) */
 #define DCDMIRROR_INFO_DEGRADED		(1U << 0)	/* a leg is not in sync */
@@ -46,11 +49,20 @@
 #define DCDMIRROR_INFO_UNCLEAN		(1U << 2)	/* assembled after a stop
 							 * that was not clean
 							 */
+#define DCDMIRROR_INFO_RESYNC		(1U << 3)	/* a leg is being
+							 * resynced
+							 */
 
 /* dcdmirror_ioc_leg_info.state */
 #define DCDMIRROR_LEG_IN_SYNC		0
 #define DCDMIRROR_LEG_FAULTY		1
-#define DCDMIRROR_LEG_MISSING		2
+#define DCDMIRROR_LEG_MISSING		2	/* removed: no device */
+#define DCDMIRROR_LEG_REBUILDING	3	/* gets writes, being resynced */
+
+/* Limits of the resync rate, KiB/s */
+#define DCDMIRROR_RESYNC_RATE_DEFAULT	102400
+#define DCDMIRROR_RESYNC_RATE_MIN	64
+#define DCDMIRROR_RESYNC_RATE_MAX	(16U << 20)
 
 struct dcdmirror_ioc_leg {
 	__u32 major;
@@ -68,17 +80,68 @@ struct dcdmirror_ioc_create {
 	__u32 flags;		/* DCDMIRROR_CREATE_* */
 	struct dcdmirror_ioc_leg legs[DCDMIRROR_MAX_LEGS];
 	__u32 mode;		/* DCDMIRROR_MODE_* */
-	__u32 reserved[7];
+	__u32 bitmap_chunk;	/* bytes a bitmap bit covers, a power of two;
+				 * 0: 64 KiB or the smallest that fits
+				 */
+	__u32 resync_rate;	/* KiB/s, 0: the default */
+	__u32 reserved[5];
 	char error[DCDMIRROR_ERROR_LEN];	/* out */
 };
 
-/* STOP: the device must not be open (EBUSY otherwise). */
+/* dcdmirror_ioc_dev.flags of STOP */
+#define DCDMIRROR_STOP_UNCLEAN		(1U << 0)	/* test hook: leave the
+							 * superblocks ACTIVE
+							 * and the bitmap as
+							 * it is, as a crash
+							 */
+
+/*
+ * STOP: the device must not be open (EBUSY otherwise); a resync running is
+ * stopped first. WAIT: sleeps (interruptibly) until no leg is being
+ * resynced; EIO if the last resync failed, flags 0.
+ */
 struct dcdmirror_ioc_dev {
 	__u32 version;
 	__u32 size;
 	__u32 index;
+	__u32 flags;		/* DCDMIRROR_STOP_* */
+	__u32 reserved[4];
+};
+
+/* dcdmirror_ioc_leg_op.op */
+#define DCDMIRROR_LEG_OP_FAIL		1	/* mark faulty */
+#define DCDMIRROR_LEG_OP_REMOVE		2	/* release a faulty leg */
+#define DCDMIRROR_LEG_OP_ADD		3	/* into a missing or faulty slot */
+
+/*
+ * LEG_OP: FAIL and REMOVE name the leg by slot (0 local, 1 remote) or, with
+ * slot DCDMIRROR_LEG_BY_DEV, by major:minor. ADD takes major:minor; the slot
+ * is the one missing, or the faulty one holding the same device (re-add).
+ * A re-added leg whose superblock matches the array and is recent enough
+ * is resynced by bitmap, any other one fully. On failure error[] says why.
+ */
+#define DCDMIRROR_LEG_BY_DEV		0xffffffffU
+struct dcdmirror_ioc_leg_op {
+	__u32 version;
+	__u32 size;
+	__u32 index;
+	__u32 op;		/* DCDMIRROR_LEG_OP_* */
+	__u32 slot;		/* or DCDMIRROR_LEG_BY_DEV */
+	__u32 major;
+	__u32 minor;
 	__u32 flags;		/* 0 */
 	__u32 reserved[4];
+	char error[DCDMIRROR_ERROR_LEN];	/* out */
+};
+
+/* SET: change run-time parameters; a zero field is left as it is. */
+struct dcdmirror_ioc_set {
+	__u32 version;
+	__u32 size;
+	__u32 index;
+	__u32 flags;		/* 0 */
+	__u32 resync_rate;	/* KiB/s */
+	__u32 reserved[7];
 };
 
 struct dcdmirror_ioc_leg_info {
@@ -92,7 +155,9 @@ struct dcdmirror_ioc_leg_info {
 	__u64 read_bytes;
 	__u64 write_bytes;
 	__u64 errors;		/* bios the leg failed */
-	__u64 reserved[4];
+	__u64 lat_avg_us;	/* average completion time of its bios */
+	__u64 lat_max_us;	/* the longest */
+	__u64 reserved[2];
 };
 
 /* GET_INFO: index in, the rest out. */
@@ -111,7 +176,20 @@ struct dcdmirror_ioc_info {
 	__u64 inflight;		/* bios in flight */
 	__u8  uuid[16];		/* INFO_SUPERBLOCK only */
 	__u64 events;		/* INFO_SUPERBLOCK only */
-	__u64 reserved[3];
+	__u64 events_cleared;	/* INFO_SUPERBLOCK only */
+	__u32 bitmap_chunk;	/* bytes */
+	__u32 resync_rate;	/* KiB/s, the limit */
+	__u64 bitmap_chunks;	/* bits */
+	__u64 bitmap_dirty;	/* bits set */
+	/* the resync running (INFO_RESYNC) or else the last one */
+	__u32 resync_leg;	/* target slot */
+	__u32 resync_speed;	/* KiB/s, average since it started */
+	__u64 resync_total;	/* chunks to copy, as known at start */
+	__u64 resync_chunks;	/* chunks copied */
+	__u64 resync_bytes;	/* bytes copied */
+	__u64 resync_msecs;	/* time it has run */
+	__u64 resync_eta;	/* seconds left, estimated */
+	__u64 reserved[4];
 	struct dcdmirror_ioc_leg_info legs[DCDMIRROR_MAX_LEGS];
 };
 
@@ -122,5 +200,11 @@ struct dcdmirror_ioc_info {
 				     struct dcdmirror_ioc_dev)
 #define DCDMIRROR_IOC_GET_INFO	_IOWR(DCDMIRROR_IOC_MAGIC, 0x03, \
 				      struct dcdmirror_ioc_info)
+#define DCDMIRROR_IOC_LEG_OP	_IOWR(DCDMIRROR_IOC_MAGIC, 0x04, \
+				      struct dcdmirror_ioc_leg_op)
+#define DCDMIRROR_IOC_WAIT	_IOW(DCDMIRROR_IOC_MAGIC, 0x05, \
+				     struct dcdmirror_ioc_dev)
+#define DCDMIRROR_IOC_SET	_IOW(DCDMIRROR_IOC_MAGIC, 0x06, \
+				     struct dcdmirror_ioc_set)
 
 #endif /* _UAPI_LINUX_DCDMIRROR_H */

@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dcdmirror write-intent bitmap (layout in mirror_format.h), after md's
+ * bitmap: a write counts itself in each chunk it covers; if a chunk's bit is
+ * not yet on disk the write is queued until a worker has written the bitmap
+ * block (FUA) to every working leg. A daemon clears the bits of chunks that
+ * stayed without writes for a whole period, and only while every leg is in
+ * sync, so that the set bits cover all a stale leg may lack.
+ */
+#define pr_fmt(fmt) "dcdmirror: " fmt
+
+#include <linux/bio.h>
+#include <linux/bitops.h>
+#include <linux/blkdev.h>
+#include <linux/log2.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <dcdmirror/mirror_format.h>
+
+#include "dcdmirror.h"
+
+#define BITS_PER_BLOCK		(DCDMIRROR_BITMAP_BLOCK * 8)
+#define SECTORS_PER_BLOCK	(DCDMIRROR_BITMAP_BLOCK >> SECTOR_SHIFT)
+#define MAX_BLOCKS		(DCDMIRROR_BITMAP_MAX_BYTES / DCDMIRROR_BITMAP_BLOCK)
+
+unsigned int dcdmirror_bitmap_delay_ms = 5000;
+module_param_named(bitmap_delay_ms, dcdmirror_bitmap_delay_ms, uint, 0644);
+MODULE_PARM_DESC(bitmap_delay_ms,
+		 "a chunk's bit is cleared after this long without writes (default 5000)");
+
+static unsigned long dcdmirror_bitmap_delay(void)
+{
+	return msecs_to_jiffies(max(dcdmirror_bitmap_delay_ms, 100U));
+}
+
+/*
+ * The chunk for an array of sectors: chunk_bytes if given (a power of two
+ * whose bitmap fits the metadata area), else 64 KiB doubled until it fits.
+ */
+int dcdmirror_bitmap_chunk_shift(sector_t sectors, u32 chunk_bytes, u32 *shift)
+{
+	u64 max_bits = (u64)MAX_BLOCKS * BITS_PER_BLOCK;
+	u32 s;
+
+	if (chunk_bytes) {
+		if (!is_power_of_2(chunk_bytes) ||
+		    chunk_bytes < DCDMIRROR_BITMAP_MIN_CHUNK || chunk_bytes > SZ_1G)
+			return -EINVAL;
+		s = ilog2(chunk_bytes) - SECTOR_SHIFT;
+		if (DIV_ROUND_UP_ULL(sectors, 1ULL << s) > max_bits)
+			return -EFBIG;
+	} else {
+		s = ilog2(DCDMIRROR_BITMAP_DEF_CHUNK) - SECTOR_SHIFT;
+		while (DIV_ROUND_UP_ULL(sectors, 1ULL << s) > max_bits)
+			s++;
+	}
+	*shift = s;
+	return 0;
+}
+
+static void dcdmirror_bitmap_daemon(struct work_struct *work);
+static void dcdmirror_bitmap_flush_work(struct work_struct *work);
+
+int dcdmirror_bitmap_init(struct dcdmirror *m, u32 chunk_shift)
+{
+	struct dcdmirror_bitmap *bm = &m->bm;
+	unsigned int i;
+
+	spin_lock_init(&bm->lock);
+	INIT_LIST_HEAD(&bm->pending);
+	init_waitqueue_head(&bm->wait);
+	mutex_init(&bm->write_mutex);
+	INIT_WORK(&bm->flush_work, dcdmirror_bitmap_flush_work);
+	INIT_DELAYED_WORK(&bm->daemon, dcdmirror_bitmap_daemon);
+	bm->resync_chunk = U64_MAX;
+	bm->chunk_shift = chunk_shift;
+	bm->chunks = DIV_ROUND_UP_ULL(m->sectors, 1ULL << chunk_shift);
+	bm->nr_blocks = DIV_ROUND_UP_ULL(bm->chunks, BITS_PER_BLOCK);
+	if (WARN_ON_ONCE(bm->nr_blocks > MAX_BLOCKS || !bm->nr_blocks))
+		return -EINVAL;
+	bm->bits = kvzalloc(bm->nr_blocks * DCDMIRROR_BITMAP_BLOCK, GFP_KERNEL);
+	bm->recent = kvcalloc(BITS_TO_LONGS(bm->chunks), sizeof(long), GFP_KERNEL);
+	bm->count = kvcalloc(bm->chunks, sizeof(u16), GFP_KERNEL);
+	bm->pages = kcalloc(bm->nr_blocks, sizeof(*bm->pages), GFP_KERNEL);
+	if (!bm->bits || !bm->recent || !bm->count || !bm->pages)
+		return -ENOMEM;
+	for (i = 0; i < bm->nr_blocks; i++) {
+		bm->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!bm->pages[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Also after a failed init; the daemon and workers must be stopped. */
+void dcdmirror_bitmap_exit(struct dcdmirror *m)
+{
+	struct dcdmirror_bitmap *bm = &m->bm;
+	unsigned int i;
+
+	if (bm->pages) {
+		for (i = 0; i < bm->nr_blocks; i++)
+			if (bm->pages[i])
+				__free_page(bm->pages[i]);
+		kfree(bm->pages);
+	}
+	kvfree(bm->count);
+	kvfree(bm->recent);
+	kvfree(bm->bits);
+	bm->pages = NULL;
+	bm->count = NULL;
+	bm->recent = NULL;
+	bm->bits = NULL;
+}
+
+/* I/O of blocks [first, first + n) of the bitmap of leg i, from bm->pages. */
+static int dcdmirror_bitmap_io(struct dcdmirror *m, unsigned int i,
+			       unsigned int first, unsigned int n, blk_opf_t opf)
+{
+	struct dcdmirror_leg *leg = &m->legs[i];
+	struct bio *bio;
+	unsigned int b;
+	int ret;
+
+	bio = bio_alloc(leg->bdev, n, opf, GFP_NOIO);
+	bio->bi_iter.bi_sector = leg->bitmap_sector + (sector_t)first * SECTORS_PER_BLOCK;
+	for (b = first; b < first + n; b++)
+		__bio_add_page(bio, m->bm.pages[b], DCDMIRROR_BITMAP_BLOCK, 0);
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	return ret;
+}
+
+/* Write the blocks set in blocks to every working leg. */
+static int dcdmirror_bitmap_write(struct dcdmirror *m, unsigned long *blocks)
+{
+	unsigned int i, b, e;
+	int ret, err = 0;
+
+	for (i = 0; i < m->nr_legs; i++) {
+		struct dcdmirror_leg *leg = &m->legs[i];
+
+		if (!leg->bdev || test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags))
+			continue;
+		for_each_set_bitrange(b, e, blocks, m->bm.nr_blocks) {
+			ret = dcdmirror_bitmap_io(m, i, b, e - b,
+						  REQ_OP_WRITE | REQ_SYNC | REQ_FUA);
+			if (!ret)
+				continue;
+			pr_err("dcdmirror%u: %pg: bitmap write failed: error %d\n",
+			       m->index, leg->bdev, ret);
+			err = err ?: ret;
+			/* a leg that cannot record intent cannot be trusted */
+			dcdmirror_fail_leg(m, i);
+			break;
+		}
+	}
+	return err;
+}
+
+/*
+ * Write the dirty bitmap blocks, then send the writes that waited for them.
+ * Process context. Writes queued after the snapshot wait for the next call.
+ */
+int dcdmirror_bitmap_flush(struct dcdmirror *m)
+{
+	struct dcdmirror_bitmap *bm = &m->bm;
+	DECLARE_BITMAP(blocks, 256);
+	struct dcdmirror_io *io, *tmp;
+	LIST_HEAD(list);
+	unsigned int b;
+	int ret = 0;
+
+	mutex_lock(&bm->write_mutex);
+	spin_lock_irq(&bm->lock);
+	list_splice_init(&bm->pending, &list);
+	bitmap_copy(blocks, bm->dirty_blocks, 256);
+	bitmap_or(bm->writing_blocks, bm->writing_blocks, blocks, 256);
+	bitmap_zero(bm->dirty_blocks, 256);
+	for_each_set_bit(b, blocks, bm->nr_blocks)
+		memcpy(page_address(bm->pages[b]),
+		       bm->bits + (size_t)b * DCDMIRROR_BITMAP_BLOCK,
+		       DCDMIRROR_BITMAP_BLOCK);
+	spin_unlock_irq(&bm->lock);
+
+	if (m->has_sb && !bitmap_empty(blocks, 256))
+		ret = dcdmirror_bitmap_write(m, blocks);
+
+	spin_lock_irq(&bm->lock);
+	bitmap_andnot(bm->writing_blocks, bm->writing_blocks, blocks, 256);
+	spin_unlock_irq(&bm->lock);
+	mutex_unlock(&bm->write_mutex);
+
+	/* with a failed write the bit is still on the other legs: go on */
+	list_for_each_entry_safe(io, tmp, &list, node) {
+		list_del_init(&io->node);
+		dcdmirror_dispatch_write(io);
+	}
+	return ret;
+}
+
+static void dcdmirror_bitmap_flush_work(struct work_struct *work)
+{
+	struct dcdmirror *m = container_of(work, struct dcdmirror, bm.flush_work);
+
+	dcdmirror_bitmap_flush(m);
+}
+
+/* Read the bitmap of leg i into memory (assemble). */
+int dcdmirror_bitmap_load(struct dcdmirror *m, unsigned int i)
+{
+	struct dcdmirror_bitmap *bm = &m->bm;
+	unsigned int b;
+	u64 c;
+	int ret;
+
+	ret = dcdmirror_bitmap_io(m, i, 0, bm->nr_blocks, REQ_OP_READ);
+	if (ret)
+		return ret;
+	for (b = 0; b < bm->nr_blocks; b++)
+		memcpy(bm->bits + (size_t)b * DCDMIRROR_BITMAP_BLOCK,
+		       page_address(bm->pages[b]), DCDMIRROR_BITMAP_BLOCK);
+	/* bits past the last chunk mean nothing: keep them zero */
+	for (c = bm->chunks; c < (u64)bm->nr_blocks * BITS_PER_BLOCK; c++)
+		__clear_bit_le(c, bm->bits);
+	return 0;
+}
+
+static bool dcdmirror_bitmap_blocked(struct dcdmirror *m,
+				     struct dcdmirror_io *io)
+{
+	struct dcdmirror_bitmap *bm = &m->bm;
+	unsigned long flags;
+	bool blocked = false;
+	u64 c;
+
+	spin_lock_irqsave(&bm->lock, flags);
+	if (bm->resync_chunk >= io->first_chunk && bm->resync_chunk <= io->last_chunk)
+		blocked = true;
+	for (c = io->first_chunk; c <= io->last_chunk && !blocked; c++)
+		if (bm->count[c] == U16_MAX)
+			blocked = true;
+	spin_unlock_irqrestore(&bm->lock, flags);
+	return blocked;
+}
+
+/*
+ * Count io in its chunks. Returns true if io was queued until its bits are
+ * on disk (the flush worker then sends it), false if it may go now. Waits
+ * while the resync copies one of its chunks. Process context.
+ */
+bool dcdmirror_bitmap_start_write(struct dcdmirror *m, struct dcdmirror_io *io)
+{
+	struct dcdmirror_bitmap *bm = &m->bm;
+	bool need = false, waited = false;
+	unsigned int blk;
+	u64 c;
+
+	for (;;) {
+		spin_lock_irq(&bm->lock);
+		if (bm->resync_chunk < io->first_chunk ||
+		    bm->resync_chunk > io->last_chunk) {
+			for (c = io->first_chunk; c <= io->last_chunk; c++)
+				if (bm->count[c] == U16_MAX)
+					break;
+			if (c > io->last_chunk)
+				break;
+		} else if (!waited) {
+			bm->barrier_waits++;
+			waited = true;
+		}
+		spin_unlock_irq(&bm->lock);
+		wait_event(bm->wait, !dcdmirror_bitmap_blocked(m, io));
+	}
+	for (c = io->first_chunk; c <= io->last_chunk; c++) {
+		bm->count[c]++;
+		__set_bit(c, bm->recent);
+		blk = c / BITS_PER_BLOCK;
+		if (!test_bit_le(c, bm->bits) || test_bit(blk, bm->dirty_blocks) ||
+		    test_bit(blk, bm->writing_blocks)) {
+			__set_bit_le(c, bm->bits);
+			__set_bit(blk, bm->dirty_blocks);
+			need = m->has_sb;
+		}
+	}
+	io->bitmap = true;
+	if (need)
+		list_add_tail(&io->node, &bm->pending);
+	spin_unlock_irq(&bm->lock);
+	if (need)
+		queue_work(dcdmirror_wq, &bm->flush_work);
+	return need;
+}
+
+/* io completed on every leg: any context. */
+void dcdmirror_bitmap_end_write(struct dcdmirror *m, struct dcdmirror_io *io)
+{
+	struct dcdmirror_bitmap *bm = &m->bm;
+	unsigned long flags;
+	u64 c;
+
+	spin_lock_irqsave(&bm->lock, flags);
+	for (c = io->first_chunk; c <= io->last_chunk; c++)
+		bm->count[c]--;
+	spin_unlock_irqrestore(&bm->lock, flags);
+	io->bitmap = false;
+	if (wq_has_sleeper(&bm->wait))
+		wake_up(&bm->wait);
+}
+
+static void dcdmirror_bitmap_daemon(struct work_struct *work)
+{
+	struct dcdmirror *m = container_of(to_delayed_work(work), struct dcdmirror,
+					   bm.daemon);
+	struct dcdmirror_bitmap *bm = &m->bm;
+	unsigned int n = 0;
+	bool any = false;
+	u64 c = 0;
+
+	spin_lock_irq(&bm->lock);
+	while (bm->clear_ok) {
+		c = find_next_bit_le(bm->bits, bm->chunks, c);
+		if (c >= bm->chunks)
+			break;
+		/* after a full sync every bit is set: let interrupts in */
+		if (!(++n % 1024)) {
+			spin_unlock_irq(&bm->lock);
+			cond_resched();
+			spin_lock_irq(&bm->lock);
+		}
+		/* a chunk written since the last pass waits one more */
+		if (!bm->count[c] && !__test_and_clear_bit(c, bm->recent)) {
+			__clear_bit_le(c, bm->bits);
+			__set_bit(c / BITS_PER_BLOCK, bm->dirty_blocks);
+			any = true;
+		}
+		c++;
+	}
+	spin_unlock_irq(&bm->lock);
+	if (any)
+		dcdmirror_bitmap_flush(m);
+	queue_delayed_work(dcdmirror_wq, &bm->daemon, dcdmirror_bitmap_delay());
+}
+
+/* Every chunk needs a copy (full sync); write it out with flush after. */
+void dcdmirror_bitmap_set_all(struct dcdmirror *m)
+{
+	struct dcdmirror_bitmap *bm = &m->bm;
+	u64 c;
+
+	spin_lock_irq(&bm->lock);
+	memset(bm->bits, 0xff, bm->chunks / 8);
+	for (c = round_down(bm->chunks, 8); c < bm->chunks; c++)
+		__set_bit_le(c, bm->bits);
+	bitmap_set(bm->dirty_blocks, 0, bm->nr_blocks);
+	spin_unlock_irq(&bm->lock);
+}
+
+/* A clean stop with every leg in sync: nothing is dirty. */
+void dcdmirror_bitmap_clear_all(struct dcdmirror *m)
+{
+	struct dcdmirror_bitmap *bm = &m->bm;
+
+	spin_lock_irq(&bm->lock);
+	if (bm->clear_ok) {
+		memset(bm->bits, 0, (size_t)bm->nr_blocks * DCDMIRROR_BITMAP_BLOCK);
+		bitmap_set(bm->dirty_blocks, 0, bm->nr_blocks);
+	}
+	spin_unlock_irq(&bm->lock);
+}
+
+/*
+ * Whether bits may be cleared: only once the superblocks say that every leg
+ * is in sync. Any context.
+ */
+void dcdmirror_bitmap_allow_clear(struct dcdmirror *m, bool ok)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&m->bm.lock, flags);
+	m->bm.clear_ok = ok;
+	spin_unlock_irqrestore(&m->bm.lock, flags);
+}
+
+u64 dcdmirror_bitmap_weight(struct dcdmirror *m)
+{
+	struct dcdmirror_bitmap *bm = &m->bm;
+	u64 w;
+
+	if (!bm->bits)
+		return 0;
+	spin_lock_irq(&bm->lock);
+	w = memweight(bm->bits, (size_t)bm->nr_blocks * DCDMIRROR_BITMAP_BLOCK);
+	spin_unlock_irq(&bm->lock);
+	return w;
+}
+
+/* The first chunk at or after *chunk whose bit is set. */
+bool dcdmirror_bitmap_next(struct dcdmirror *m, u64 *chunk)
+{
+	struct dcdmirror_bitmap *bm = &m->bm;
+	u64 c;
+
+	spin_lock_irq(&bm->lock);
+	c = *chunk < bm->chunks ? find_next_bit_le(bm->bits, bm->chunks, *chunk) :
+				  bm->chunks;
+	spin_unlock_irq(&bm->lock);
+	*chunk = c;
+	return c < bm->chunks;
+}
+
+static bool dcdmirror_bitmap_idle(struct dcdmirror *m, u64 chunk)
+{
+	bool idle;
+
+	spin_lock_irq(&m->bm.lock);
+	idle = !m->bm.count[chunk];
+	spin_unlock_irq(&m->bm.lock);
+	return idle;
+}
+
+/*
+ * The resync's barrier: new writes to chunk wait, and the writes in flight
+ * on it are waited for, so that the copy cannot overtake or be overtaken.
+ */
+void dcdmirror_bitmap_lock_chunk(struct dcdmirror *m, u64 chunk)
+{
+	spin_lock_irq(&m->bm.lock);
+	m->bm.resync_chunk = chunk;
+	spin_unlock_irq(&m->bm.lock);
+	wait_event(m->bm.wait, dcdmirror_bitmap_idle(m, chunk));
+}
+
+void dcdmirror_bitmap_unlock_chunk(struct dcdmirror *m)
+{
+	spin_lock_irq(&m->bm.lock);
+	m->bm.resync_chunk = U64_MAX;
+	spin_unlock_irq(&m->bm.lock);
+	wake_up(&m->bm.wait);
+}

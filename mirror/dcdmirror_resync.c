@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dcdmirror resync: a thread per array copies the chunks whose bitmap bits
+ * are set from the in-sync leg to the leg being rebuilt, one chunk at a
+ * time under the bitmap's chunk barrier (writes to that chunk wait, as
+ * raid1's barrier), at most resync_rate KiB/s, and pausing briefly when
+ * the array has foreground I/O.
+ */
+#define pr_fmt(fmt) "dcdmirror: " fmt
+
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/jiffies.h>
+#include <linux/kthread.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <dcdmirror/mirror_format.h>
+
+#include "dcdmirror.h"
+
+#define RESYNC_PAGES		64	/* a copy step: 256 KiB */
+#define RESYNC_STEP_SECTORS	(RESYNC_PAGES << (PAGE_SHIFT - SECTOR_SHIFT))
+/* with foreground I/O it pauses unless it is slower than this, KiB/s */
+#define RESYNC_YIELD_FLOOR	1024
+
+/* The leg to rebuild: REBUILDING, not faulty, present. -1 if none. */
+static int dcdmirror_resync_target(struct dcdmirror *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr_legs; i++) {
+		struct dcdmirror_leg *leg = &m->legs[i];
+
+		if (leg->bdev && test_bit(DCDMIRROR_LEG_REBUILDING_BIT, &leg->flags) &&
+		    !test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags))
+			return i;
+	}
+	return -1;
+}
+
+bool dcdmirror_resync_active(struct dcdmirror *m)
+{
+	return dcdmirror_resync_target(m) >= 0;
+}
+
+void dcdmirror_resync_kick(struct dcdmirror *m)
+{
+	wake_up(&m->resync_wq);
+}
+
+static int dcdmirror_resync_io(struct dcdmirror *m, unsigned int i,
+			       sector_t sector, unsigned int sectors,
+			       struct page **pages, blk_opf_t opf)
+{
+	struct dcdmirror_leg *leg = &m->legs[i];
+	unsigned int bytes = sectors << SECTOR_SHIFT, p;
+	struct bio *bio;
+	int ret;
+
+	bio = bio_alloc(leg->bdev, DIV_ROUND_UP(bytes, PAGE_SIZE), opf, GFP_NOIO);
+	bio->bi_iter.bi_sector = sector;
+	for (p = 0; bytes; p++) {
+		unsigned int len = min_t(unsigned int, bytes, PAGE_SIZE);
+
+		__bio_add_page(bio, pages[p], len, 0);
+		bytes -= len;
+	}
+	if (op_is_write(opf)) {
+		atomic64_inc(&leg->stats.writes);
+		atomic64_add(sectors << SECTOR_SHIFT, &leg->stats.write_bytes);
+	} else {
+		atomic64_inc(&leg->stats.reads);
+		atomic64_add(sectors << SECTOR_SHIFT, &leg->stats.read_bytes);
+	}
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	if (ret)
+		atomic64_inc(&leg->stats.errors);
+	return ret;
+}
+
+/* Copy one chunk from leg src to leg dst; bytes copied in *bytes. */
+static int dcdmirror_resync_chunk(struct dcdmirror *m, unsigned int src,
+				  unsigned int dst, u64 chunk,
+				  struct page **pages, u64 *bytes)
+{
+	sector_t s = chunk << m->bm.chunk_shift;
+	sector_t end = min_t(sector_t, s + (1ULL << m->bm.chunk_shift), m->sectors);
+	int ret = 0;
+
+	*bytes = 0;
+	dcdmirror_bitmap_lock_chunk(m, chunk);
+	while (s < end) {
+		unsigned int n = min_t(sector_t, end - s, RESYNC_STEP_SECTORS);
+
+		ret = dcdmirror_resync_io(m, src, s, n, pages, REQ_OP_READ);
+		if (ret) {
+			pr_err("dcdmirror%u: resync: read error %d on %pg at sector %llu\n",
+			       m->index, ret, m->legs[src].bdev, (unsigned long long)s);
+			break;
+		}
+		ret = dcdmirror_resync_io(m, dst, s, n, pages, REQ_OP_WRITE);
+		if (ret) {
+			pr_err("dcdmirror%u: resync: write error %d on %pg at sector %llu\n",
+			       m->index, ret, m->legs[dst].bdev, (unsigned long long)s);
+			break;
+		}
+		s += n;
+		*bytes += (u64)n << SECTOR_SHIFT;
+	}
+	dcdmirror_bitmap_unlock_chunk(m);
+	return ret;
+}
+
+/* Sleep up to ms; false if the thread is to stop. */
+static bool dcdmirror_resync_sleep(struct dcdmirror *m, unsigned int ms)
+{
+	wait_event_interruptible_timeout(m->resync_wq, kthread_should_stop(),
+					 msecs_to_jiffies(ms));
+	return !kthread_should_stop();
+}
+
+/*
+ * Keep to the rate: bytes copied since mark may not be more than rate
+ * allows for the time since mark. The mark moves when the rate changes.
+ */
+static bool dcdmirror_resync_throttle(struct dcdmirror *m, unsigned long *mark,
+				      u64 *mark_bytes, unsigned int *rate,
+				      u64 bytes)
+{
+	for (;;) {
+		unsigned int r = READ_ONCE(m->resync_rate);
+		u64 need, elapsed;
+
+		if (r != *rate) {
+			*rate = r;
+			*mark = jiffies;
+			*mark_bytes = bytes;
+		}
+		need = div_u64((bytes - *mark_bytes) * 1000, (u64)r * 1024);
+		elapsed = jiffies_to_msecs(jiffies - *mark);
+		if (need <= elapsed)
+			return true;
+		if (!dcdmirror_resync_sleep(m, min_t(u64, need - elapsed, 100)))
+			return false;
+	}
+}
+
+static void dcdmirror_resync_run(struct dcdmirror *m, unsigned int dst)
+{
+	struct page *pages[RESYNC_PAGES] = { };
+	unsigned long mark = jiffies;
+	u64 chunk = 0, bytes = 0, mark_bytes = 0, fg, n;
+	unsigned int i, rate = READ_ONCE(m->resync_rate);
+	bool done = false, ok = false;
+	int src = dcdmirror_read_leg(m);
+
+	if (src < 0 || src == dst)
+		return;
+	for (i = 0; i < RESYNC_PAGES; i++) {
+		pages[i] = alloc_page(GFP_KERNEL);
+		if (!pages[i]) {
+			pr_err("dcdmirror%u: resync: out of memory, retrying\n", m->index);
+			dcdmirror_resync_sleep(m, 1000);
+			goto out;
+		}
+	}
+	spin_lock_irq(&m->resync_lock);
+	m->resync.leg = dst;
+	m->resync.total = dcdmirror_bitmap_weight(m);
+	m->resync.chunks = 0;
+	m->resync.bytes = 0;
+	m->resync.start = jiffies;
+	m->resync.end = 0;
+	m->resync.started = true;
+	m->resync_failed = false;
+	spin_unlock_irq(&m->resync_lock);
+	pr_info("dcdmirror%u: resync of %pg from %pg: %llu chunks of %u KiB\n",
+		m->index, m->legs[dst].bdev, m->legs[src].bdev, m->resync.total,
+		1U << (m->bm.chunk_shift - 1));
+
+	fg = atomic64_read(&m->fg_ios);
+	while (dcdmirror_bitmap_next(m, &chunk)) {
+		u64 ms, speed;
+
+		if (kthread_should_stop())
+			goto out;
+		if (test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[dst].flags) ||
+		    dcdmirror_read_leg(m) != src)
+			goto out;
+		/* yield to foreground I/O, unless that would starve the resync */
+		if (atomic64_read(&m->fg_ios) != fg) {
+			fg = atomic64_read(&m->fg_ios);
+			ms = jiffies_to_msecs(jiffies - m->resync.start) + 1;
+			speed = div_u64(bytes, ms);	/* ~KiB/s */
+			if (speed > RESYNC_YIELD_FLOOR && !dcdmirror_resync_sleep(m, 5))
+				goto out;
+		}
+		dcdmirror_io_begin(m);
+		i = dcdmirror_resync_chunk(m, src, dst, chunk, pages, &n);
+		dcdmirror_io_end(m);
+		bytes += n;
+		spin_lock_irq(&m->resync_lock);
+		m->resync.bytes = bytes;
+		if (!i)
+			m->resync.chunks++;
+		/* chunks written ahead of it during the walk count too */
+		m->resync.total = max(m->resync.total, m->resync.chunks);
+		spin_unlock_irq(&m->resync_lock);
+		if (i) {
+			/* a leg being rebuilt can always fail; the source not */
+			dcdmirror_fail_leg(m, dst);
+			goto out;
+		}
+		chunk++;
+		if (!dcdmirror_resync_throttle(m, &mark, &mark_bytes, &rate, bytes))
+			goto out;
+	}
+	done = true;
+out:
+	for (i = 0; i < RESYNC_PAGES; i++)
+		if (pages[i])
+			__free_page(pages[i]);
+	if (done) {
+		mutex_lock(&m->sb_lock);
+		spin_lock_irq(&m->state_lock);
+		if (!test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[dst].flags)) {
+			clear_bit(DCDMIRROR_LEG_REBUILDING_BIT, &m->legs[dst].flags);
+			ok = true;
+		}
+		spin_unlock_irq(&m->state_lock);
+		/* in sync on disk first: only then may bits be cleared */
+		if (ok && m->has_sb)
+			dcdmirror_sb_write(m, DCDMIRROR_SB_ACTIVE);
+		else if (ok && !dcdmirror_degraded(m))
+			dcdmirror_bitmap_allow_clear(m, true);
+		mutex_unlock(&m->sb_lock);
+	}
+	spin_lock_irq(&m->resync_lock);
+	m->resync.end = jiffies ?: 1;
+	if (!ok && !kthread_should_stop())
+		m->resync_failed = true;
+	spin_unlock_irq(&m->resync_lock);
+	if (ok)
+		pr_info("dcdmirror%u: resync of %pg done: %llu chunks, %llu bytes in %u ms\n",
+			m->index, m->legs[dst].bdev, m->resync.chunks, bytes,
+			jiffies_to_msecs(m->resync.end - m->resync.start));
+	else if (!kthread_should_stop())
+		pr_err("dcdmirror%u: resync of leg %u failed\n", m->index, dst);
+	dcdmirror_resync_done();
+}
+
+static int dcdmirror_resync_thread(void *data)
+{
+	struct dcdmirror *m = data;
+	int dst;
+
+	while (!kthread_should_stop()) {
+		wait_event_interruptible(m->resync_wq, kthread_should_stop() ||
+					 dcdmirror_resync_active(m));
+		if (kthread_should_stop())
+			break;
+		dst = dcdmirror_resync_target(m);
+		if (dst >= 0)
+			dcdmirror_resync_run(m, dst);
+	}
+	return 0;
+}
+
+int dcdmirror_resync_init(struct dcdmirror *m)
+{
+	struct task_struct *t;
+
+	t = kthread_run(dcdmirror_resync_thread, m, "dcdmirror%u_sync", m->index);
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	m->resync_thread = t;
+	return 0;
+}
+
+/* Stops a resync running: the leg stays REBUILDING (and stale on disk). */
+void dcdmirror_resync_exit(struct dcdmirror *m)
+{
+	if (m->resync_thread)
+		kthread_stop(m->resync_thread);
+	m->resync_thread = NULL;
+}
+
+void dcdmirror_resync_progress(struct dcdmirror *m,
+			       struct dcdmirror_resync_stats *rs, u64 *speed,
+			       u64 *eta)
+{
+	unsigned long end;
+	u64 ms, left;
+
+	spin_lock_irq(&m->resync_lock);
+	*rs = m->resync;
+	spin_unlock_irq(&m->resync_lock);
+	if (!rs->started) {
+		*speed = 0;
+		*eta = 0;
+		return;
+	}
+	end = rs->end ?: jiffies;
+	ms = jiffies_to_msecs(end - rs->start) + 1;
+	*speed = div_u64(rs->bytes * 1000, ms * 1024);	/* KiB/s */
+	left = rs->total > rs->chunks ? rs->total - rs->chunks : 0;
+	*eta = *speed ? div_u64((left << (m->bm.chunk_shift - 1)), *speed) : 0;
+}
