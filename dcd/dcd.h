@@ -42,6 +42,7 @@
 #include <linux/xarray.h>
 #include <uapi/linux/dcd.h>
 #include <dcdmirror/dcd_format.h>
+#include <dcdmirror/open_gate.h>
 
 #define DCD_SECT_PER_BLOCK	(DCD_BLOCK_SIZE >> SECTOR_SHIFT)
 #define DCD_LBA_DEAD		U64_MAX		/* buffer slot discarded */
@@ -217,7 +218,6 @@ struct dcd_dev {
 	void *hdr;			/* segment header, hdr_max_blocks */
 	struct page **segpages;		/* header and data pages of a segment */
 
-	spinlock_t open_lock;		/* open_count, closing */
 	/*
 	 * Write pacing (dcd_pace()): log_fill is the log's fill in percent,
 	 * written under lock whenever head or tail move and read without it;
@@ -227,8 +227,7 @@ struct dcd_dev {
 	unsigned int log_fill;
 	spinlock_t pace_lock;		/* pace_next */
 	u64 pace_next;
-	unsigned int open_count;
-	bool closing;
+	struct dcd_open_gate gate;
 
 	struct dcd_stats stats;
 };

@@ -18,24 +18,15 @@ static struct dcd_dev *devs[DCD_MAX_DEVICES];
 static int dcd_open(struct block_device *bdev, fmode_t mode)
 {
 	struct dcd_dev *dc = bdev->bd_disk->private_data;
-	int ret = 0;
 
-	spin_lock(&dc->open_lock);
-	if (dc->closing)
-		ret = -ENXIO;
-	else
-		dc->open_count++;
-	spin_unlock(&dc->open_lock);
-	return ret;
+	return dcd_open_gate_enter(&dc->gate);
 }
 
 static void dcd_release(struct gendisk *disk, fmode_t mode)
 {
 	struct dcd_dev *dc = disk->private_data;
 
-	spin_lock(&dc->open_lock);
-	dc->open_count--;
-	spin_unlock(&dc->open_lock);
+	dcd_open_gate_leave(&dc->gate);
 }
 
 static const struct block_device_operations dcd_fops = {
@@ -531,7 +522,7 @@ static int dcd_create(struct dcd_ioc_create *c)
 	bio_list_init(&dc->waiters_flushing);
 	bio_list_init(&dc->waiters_now);
 	init_waitqueue_head(&dc->wq_head);
-	spin_lock_init(&dc->open_lock);
+	dcd_open_gate_init(&dc->gate);
 	spin_lock_init(&dc->pace_lock);
 	INIT_WORK(&dc->log_work, dcd_log_work);
 	INIT_DELAYED_WORK(&dc->kick_work, dcd_kick_work);
@@ -680,19 +671,13 @@ static void dcd_destroy(struct dcd_dev *dc, bool no_log)
 static int dcd_stop(struct dcd_ioc_dev *d)
 {
 	struct dcd_dev *dc;
-	int busy;
 
 	if (d->index >= DCD_MAX_DEVICES || !devs[d->index])
 		return -ENODEV;
 	if (d->flags & ~DCD_STOP_NO_LOG)
 		return -EINVAL;
 	dc = devs[d->index];
-	spin_lock(&dc->open_lock);
-	busy = dc->open_count;
-	if (!busy)
-		dc->closing = true;
-	spin_unlock(&dc->open_lock);
-	if (busy) {
+	if (dcd_open_gate_close(&dc->gate)) {
 		pr_err("dcd%u: cannot stop: device is open\n", dc->index);
 		return -EBUSY;
 	}

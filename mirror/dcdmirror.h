@@ -15,6 +15,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <uapi/linux/dcdmirror.h>
+#include <dcdmirror/open_gate.h>
 
 /* Per-leg counters, shown by GET_INFO; atomic so that completions need no lock. */
 struct dcdmirror_leg_stats {
@@ -100,10 +101,8 @@ struct dcdmirror {
 	unsigned int nr_legs;
 	struct dcdmirror_leg legs[DCDMIRROR_MAX_LEGS];
 
-	/* open_lock protects open_count and dying */
-	spinlock_t open_lock;
-	unsigned int open_count;
-	bool dying;			/* stop has begun: refuse opens */
+	/* openers; its lock also orders the last inflight drop before stop */
+	struct dcd_open_gate gate;
 
 	/*
 	 * state_lock (irq-safe, innermost) serializes changes of the legs'
@@ -187,7 +186,7 @@ struct dcdmirror_clone {
 /*
  * Lock order: dcdmirror_devices_lock (also held across leg operations and
  * stop), then disk->open_mutex (taken by the block layer around ->open),
- * then dcdmirror.open_lock. Within an array: dcdmirror_devices_lock, then
+ * then dcdmirror.gate.lock. Within an array: dcdmirror_devices_lock, then
  * sb_lock, then bm.write_mutex, then cfg_lock, then bm.lock, then
  * state_lock or resync_lock. Leg operations wait for in-flight I/O
  * (dcdmirror_suspend()) holding dcdmirror_devices_lock only.

@@ -223,12 +223,12 @@ void dcdmirror_io_end(struct dcdmirror *m)
 	unsigned long flags;
 
 	/*
-	 * Drop to zero under open_lock: stop waits for zero and then takes
-	 * open_lock, so m stays valid until wake_up() has returned.
+	 * Drop to zero under gate.lock: stop waits for zero and then takes
+	 * gate.lock, so m stays valid until wake_up() has returned.
 	 */
-	if (atomic_dec_and_lock_irqsave(&m->inflight, &m->open_lock, flags)) {
+	if (atomic_dec_and_lock_irqsave(&m->inflight, &m->gate.lock, flags)) {
 		wake_up(&m->inflight_wait);
-		spin_unlock_irqrestore(&m->open_lock, flags);
+		spin_unlock_irqrestore(&m->gate.lock, flags);
 	}
 }
 

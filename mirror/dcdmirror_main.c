@@ -60,24 +60,15 @@ struct dcdmirror *dcdmirror_find(unsigned int index)
 static int dcdmirror_open(struct block_device *bdev, fmode_t mode)
 {
 	struct dcdmirror *m = bdev->bd_disk->private_data;
-	int ret = 0;
 
-	spin_lock_irq(&m->open_lock);
-	if (m->dying)
-		ret = -ENXIO;
-	else
-		m->open_count++;
-	spin_unlock_irq(&m->open_lock);
-	return ret;
+	return dcd_open_gate_enter(&m->gate);
 }
 
 static void dcdmirror_release(struct gendisk *disk, fmode_t mode)
 {
 	struct dcdmirror *m = disk->private_data;
 
-	spin_lock_irq(&m->open_lock);
-	m->open_count--;
-	spin_unlock_irq(&m->open_lock);
+	dcd_open_gate_leave(&m->gate);
 }
 
 static const struct block_device_operations dcdmirror_fops = {
@@ -454,7 +445,7 @@ int dcdmirror_create(struct dcdmirror_ioc_create *c)
 	m->index = c->index;
 	m->mode = c->mode;
 	m->nr_legs = DCDMIRROR_MAX_LEGS;
-	spin_lock_init(&m->open_lock);
+	dcd_open_gate_init(&m->gate);
 	spin_lock_init(&m->state_lock);
 	spin_lock_init(&m->resync_lock);
 	mutex_init(&m->sb_lock);
@@ -589,9 +580,9 @@ static void dcdmirror_destroy(struct dcdmirror *m, bool clean)
 	del_gendisk(m->disk);
 	/* del_gendisk stops new bios; wait for those still at the legs */
 	wait_event(m->inflight_wait, !atomic_read(&m->inflight));
-	/* the last completion may still be in wake_up() under open_lock */
-	spin_lock_irq(&m->open_lock);
-	spin_unlock_irq(&m->open_lock);
+	/* the last completion may still be in wake_up() under gate.lock */
+	spin_lock_irq(&m->gate.lock);
+	spin_unlock_irq(&m->gate.lock);
 	cancel_delayed_work_sync(&m->bm.daemon);
 	flush_work(&m->bm.flush_work);
 	put_disk(m->disk);
@@ -626,14 +617,8 @@ int dcdmirror_stop(unsigned int index, u32 flags)
 		ret = -ENODEV;
 		goto out;
 	}
-	spin_lock_irq(&m->open_lock);
-	if (m->open_count) {
-		ret = -EBUSY;
-	} else {
-		/* from here opens fail, so del_gendisk finds it unused */
-		m->dying = true;
-	}
-	spin_unlock_irq(&m->open_lock);
+	/* from here opens fail, so del_gendisk finds it unused */
+	ret = dcd_open_gate_close(&m->gate);
 	if (ret) {
 		pr_err("dcdmirror%u: cannot stop: device is open\n", index);
 		goto out;
@@ -1000,9 +985,7 @@ int dcdmirror_get_info(struct dcdmirror_ioc_info *info)
 	info->nr_legs = m->nr_legs;
 	info->logical_block_size = queue_logical_block_size(m->disk->queue);
 	info->size_bytes = (u64)m->sectors << SECTOR_SHIFT;
-	spin_lock_irq(&m->open_lock);
-	info->open_count = m->open_count;
-	spin_unlock_irq(&m->open_lock);
+	info->open_count = dcd_open_gate_count(&m->gate);
 	for (i = 0; i < m->nr_legs; i++)
 		dcdmirror_leg_info(&m->legs[i], &info->legs[i]);
 	mutex_unlock(&dcdmirror_devices_lock);

@@ -129,29 +129,6 @@ static const char *leg_state_name(uint32_t state)
 	return "unknown";
 }
 
-/* "/dev/vdb" for 254:16, from sysfs; "-" when unknown. */
-static const char *dev_name_of(unsigned int maj, unsigned int min, char *buf,
-			       size_t len)
-{
-	char path[64], line[128];
-	FILE *f;
-
-	snprintf(buf, len, "-");
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent", maj, min);
-	f = fopen(path, "re");
-	if (!f)
-		return buf;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "DEVNAME=", 8)) {
-			line[strcspn(line, "\n")] = '\0';
-			snprintf(buf, len, "/dev/%s", line + 8);
-			break;
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
 /*
  * Check a leg before asking the kernel, to name the path in the error:
  * exists, is a block device, not claimed by someone else (an exclusive open
@@ -368,7 +345,8 @@ static int do_detail(const char *dev, unsigned int index, int argc, char **argv)
 		       l->major, l->minor, role_name(l->role),
 		       leg_state_name(l->state),
 		       dcdctl_human(l->size_bytes, h, sizeof(h)),
-		       dev_name_of(l->major, l->minor, name, sizeof(name)));
+		       l->major || l->minor ?
+		       dcdctl_dev_name(l->major, l->minor, name, sizeof(name)) : "-");
 	}
 	printf("\n");
 	printf("   Number   Reads        Read Bytes       Writes       Write Bytes      Errors"
