@@ -273,7 +273,7 @@ int main(int argc, char **argv)
 	int ret;
 
 	if (argc < 2)
-		return usage(stderr), 1;
+		return dcdctl_err("no verb given (dcdctl --help lists them)");
 	verb = argv[1];
 	if (!strcmp(verb, "--help") || !strcmp(verb, "-h") || !strcmp(verb, "help")) {
 		usage(stdout);
@@ -290,12 +290,13 @@ int main(int argc, char **argv)
 	if (!strcmp(verb, "examine")) {
 		if (argc > 3)
 			return dcdctl_err("examine: unexpected argument '%s'", argv[3]);
+		/* both return 1 for "not mine", more for an error already printed */
 		ret = mirror_examine(dev);
 		if (ret != 1)
-			return ret;
+			return ret ? 1 : 0;
 		ret = dcd_examine(dev);
 		if (ret != 1)
-			return ret;
+			return ret ? 1 : 0;
 		return dcdctl_err("%s: no dcdmirror or dcd superblock found", dev);
 	}
 	if (!dcdctl_dev_index(dev, "dcdmirror", &index))
