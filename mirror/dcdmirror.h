@@ -27,6 +27,7 @@ struct dcdmirror_leg_stats {
 	atomic64_t lat_count;		/* completions summed in lat_ns */
 	atomic64_t lat_max_ns;
 	atomic64_t inflight_bytes;	/* written, not yet completed */
+	atomic64_t merged;		/* writes merged into another's request */
 };
 
 /* dcdmirror_leg.flags bits */
@@ -176,6 +177,16 @@ struct dcdmirror {
 	u64 behind_writes;		/* of them, completed before the remote */
 	u64 flush_waits;		/* flushes that waited for the remote */
 	wait_queue_head_t async_wait;
+	/*
+	 * Coalescing (the initiator-side batching): the remote writes of
+	 * async mode wait in send_list (under async_lock) for send_work,
+	 * which sends what has gathered as one plugged batch, merging
+	 * contiguous writes into requests of up to DCDMIRROR_COALESCE_MAX.
+	 * No timer: a write waits only while the worker is busy or queued.
+	 */
+	struct bio_list send_list;
+	struct work_struct send_work;
+	u64 sent_requests;		/* remote requests send_work sent */
 
 	mempool_t io_pool;		/* struct dcdmirror_io */
 	struct bio_set bs;		/* clones, front_pad dcdmirror_clone */
@@ -220,6 +231,10 @@ struct dcdmirror_clone {
 	u64 start_ns;			/* for the leg's latency */
 	unsigned int bytes;		/* size sent */
 	bool behind;			/* async copy: owns its pages */
+	struct bio *parts;		/* a merged request: the behind clones
+					 * it carries (bi_next), which own the
+					 * pages; NULL otherwise
+					 */
 	struct bio bio;			/* must be last */
 };
 

@@ -15,6 +15,8 @@
 #include "dcdmirror.h"
 
 #define DCDMIRROR_IO_POOL	64
+/* largest request coalescing makes of contiguous remote writes */
+#define DCDMIRROR_COALESCE_MAX	(BIO_MAX_VECS * PAGE_SIZE)
 
 /* Retries of failed reads and superblock updates: they sleep or submit. */
 struct workqueue_struct *dcdmirror_wq;
@@ -229,6 +231,7 @@ static struct bio *dcdmirror_clone(struct dcdmirror_io *io, unsigned int i)
 	c->leg = i;
 	c->start_ns = ktime_get_ns();
 	c->behind = false;
+	c->parts = NULL;
 	clone->bi_end_io = dcdmirror_clone_endio;
 	clone->bi_private = io;
 	dcdmirror_account(&m->legs[i], clone);
@@ -284,6 +287,7 @@ static struct bio *dcdmirror_behind_clone(struct dcdmirror_io *io,
 	c->leg = i;
 	c->start_ns = ktime_get_ns();
 	c->behind = true;
+	c->parts = NULL;
 	b->bi_end_io = dcdmirror_clone_endio;
 	b->bi_private = io;
 	dcdmirror_account(&m->legs[i], b);
@@ -405,8 +409,127 @@ void dcdmirror_dispatch_write(struct dcdmirror_io *io)
 	/* all clones exist before the first one is sent: the counts are final */
 	atomic_set(&io->fg_remaining, n - behind);
 	atomic_set(&io->remaining, n);
-	for (i = 0; i < n; i++)
-		submit_bio_noacct(clones[i]);
+	for (i = 0; i < n; i++) {
+		if (!to_clone(clones[i])->behind) {
+			submit_bio_noacct(clones[i]);
+			continue;
+		}
+		/* to the remote leg in a batch, see dcdmirror_send_work() */
+		spin_lock_irq(&m->async_lock);
+		bio_list_add(&m->send_list, clones[i]);
+		spin_unlock_irq(&m->async_lock);
+		queue_work(dcdmirror_wq, &m->send_work);
+	}
+}
+
+/* A merged request completed: so did each write it carried. */
+static void dcdmirror_merged_endio(struct bio *req)
+{
+	struct bio *part, *next;
+
+	for (part = to_clone(req)->parts; part; part = next) {
+		next = part->bi_next;
+		part->bi_next = NULL;
+		part->bi_status = req->bi_status;
+		dcdmirror_clone_endio(part);
+	}
+	bio_put(req);
+}
+
+/* Pages a request may need for the data of bio (a bound). */
+static unsigned int dcdmirror_pages(struct bio *bio)
+{
+	return to_clone(bio)->parts ? bio->bi_vcnt :
+	       DIV_ROUND_UP(bio->bi_iter.bi_size, PAGE_SIZE);
+}
+
+static void dcdmirror_add_part(struct bio *req, struct bio *part)
+{
+	struct bvec_iter_all iter;
+	struct bio_vec *bv;
+
+	/* cannot fail: dcdmirror_merge() checked the room */
+	bio_for_each_segment_all(bv, part, iter)
+		bio_add_page(req, bv->bv_page, bv->bv_len, bv->bv_offset);
+	part->bi_next = to_clone(req)->parts;
+	to_clone(req)->parts = part;
+}
+
+/*
+ * Merge next into *cur if it continues it: plain writes with the same
+ * flags, contiguous, within DCDMIRROR_COALESCE_MAX. The first merge
+ * replaces *cur by a request carrying it. Async writes on their way never
+ * overlap (see dcdmirror_async_admit()), so merging cannot reorder two
+ * writes of the same block.
+ */
+static bool dcdmirror_merge(struct dcdmirror *m, struct bio **cur,
+			    struct bio *next)
+{
+	struct bio *c = *cur, *req;
+	struct dcdmirror_clone *rc;
+
+	if (bio_op(next) != REQ_OP_WRITE || next->bi_opf != c->bi_opf ||
+	    next->bi_opf & (REQ_PREFLUSH | REQ_FUA) ||
+	    next->bi_bdev != c->bi_bdev ||
+	    bio_end_sector(c) != next->bi_iter.bi_sector ||
+	    c->bi_iter.bi_size + next->bi_iter.bi_size > DCDMIRROR_COALESCE_MAX ||
+	    dcdmirror_pages(c) + dcdmirror_pages(next) > BIO_MAX_VECS)
+		return false;
+	if (!to_clone(c)->parts) {
+		/* GFP_NOIO from a bio_set: cannot fail (mempool backed) */
+		req = bio_alloc_bioset(c->bi_bdev, BIO_MAX_VECS, c->bi_opf,
+				       GFP_NOIO, &m->behind_bs);
+		req->bi_iter.bi_sector = c->bi_iter.bi_sector;
+		req->bi_ioprio = c->bi_ioprio;
+		req->bi_end_io = dcdmirror_merged_endio;
+		rc = to_clone(req);
+		rc->io = NULL;
+		rc->leg = to_clone(c)->leg;
+		rc->behind = false;
+		rc->parts = NULL;
+		dcdmirror_add_part(req, c);
+		*cur = req;
+	}
+	dcdmirror_add_part(*cur, next);
+	atomic64_inc(&m->legs[to_clone(next)->leg].stats.merged);
+	return true;
+}
+
+/*
+ * Send the remote writes gathered in send_list, in their order, as one
+ * plugged batch, merging each run of contiguous ones into one request.
+ */
+static void dcdmirror_send_work(struct work_struct *work)
+{
+	struct dcdmirror *m = container_of(work, struct dcdmirror, send_work);
+	struct bio *bio, *cur = NULL;
+	struct bio_list list;
+	struct blk_plug plug;
+	u64 reqs = 0;
+
+	spin_lock_irq(&m->async_lock);
+	list = m->send_list;
+	bio_list_init(&m->send_list);
+	spin_unlock_irq(&m->async_lock);
+
+	blk_start_plug(&plug);
+	while ((bio = bio_list_pop(&list))) {
+		if (cur && dcdmirror_merge(m, &cur, bio))
+			continue;
+		if (cur) {
+			submit_bio_noacct(cur);
+			reqs++;
+		}
+		cur = bio;
+	}
+	if (cur) {
+		submit_bio_noacct(cur);
+		reqs++;
+	}
+	blk_finish_plug(&plug);
+	spin_lock_irq(&m->async_lock);
+	m->sent_requests += reqs;
+	spin_unlock_irq(&m->async_lock);
 }
 
 /* The lag: bytes of async writes not yet on the remote leg, and the age. */
@@ -441,7 +564,7 @@ static bool dcdmirror_async_admit(struct dcdmirror *m, struct dcdmirror_io *io,
 
 	spin_lock_irq(&m->async_lock);
 	list_for_each_entry(a, &m->async_list, async_node) {
-		if (io->nr_sectors && a->sector < end &&
+		if (io->nr_sectors && a->nr_sectors && a->sector < end &&
 		    io->sector < a->sector + a->nr_sectors) {
 			ok = false;
 			goto out;
@@ -585,6 +708,8 @@ int dcdmirror_io_init(struct dcdmirror *m)
 	spin_lock_init(&m->async_lock);
 	INIT_LIST_HEAD(&m->async_list);
 	init_waitqueue_head(&m->async_wait);
+	bio_list_init(&m->send_list);
+	INIT_WORK(&m->send_work, dcdmirror_send_work);
 	return 0;
 
 out_bs:
@@ -596,6 +721,8 @@ out_pool:
 
 void dcdmirror_io_exit(struct dcdmirror *m)
 {
+	/* no write is left (inflight is zero), but the worker may still run */
+	flush_work(&m->send_work);
 	bioset_exit(&m->behind_bs);
 	bioset_exit(&m->bs);
 	mempool_exit(&m->io_pool);

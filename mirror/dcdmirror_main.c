@@ -239,6 +239,26 @@ static ssize_t lag_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(lag);
 
+/*
+ * "requests=N merged=M": remote requests sent by async mode's batching, and
+ * the writes merged into another's request (M writes fewer requests).
+ */
+static ssize_t coalesce_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+	u64 reqs, merged = 0;
+	unsigned int i;
+
+	spin_lock_irq(&m->async_lock);
+	reqs = m->sent_requests;
+	spin_unlock_irq(&m->async_lock);
+	for (i = 0; i < m->nr_legs; i++)
+		merged += atomic64_read(&m->legs[i].stats.merged);
+	return sysfs_emit(buf, "requests=%llu merged=%llu\n", reqs, merged);
+}
+static DEVICE_ATTR_RO(coalesce);
+
 static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
@@ -376,6 +396,7 @@ static struct attribute *dcdmirror_attrs[] = {
 	&dev_attr_max_lag.attr,
 	&dev_attr_async_flush.attr,
 	&dev_attr_lag.attr,
+	&dev_attr_coalesce.attr,
 	NULL,
 };
 
@@ -1079,6 +1100,7 @@ static void dcdmirror_leg_info(struct dcdmirror_leg *leg,
 	li->lat_avg_us = dcdmirror_lat_avg_us(leg);
 	li->lat_max_us = div_u64(atomic64_read(&leg->stats.lat_max_ns), 1000);
 	li->inflight_bytes = atomic64_read(&leg->stats.inflight_bytes);
+	li->merged = atomic64_read(&leg->stats.merged);
 }
 
 /* Fills info for info->index; the caller has zeroed the out fields. */

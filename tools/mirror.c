@@ -417,8 +417,10 @@ static int do_detail(const char *dev, unsigned int index, int argc, char **argv)
 	       (uint64_t)info.lag_oldest_us);
 	for (i = 0; i < info.nr_legs && i < DCDMIRROR_MAX_LEGS; i++)
 		if (info.legs[i].role == DCDMIRROR_ROLE_REMOTE)
-			printf("  Remote In Flight : %" PRIu64 " bytes\n",
-			       (uint64_t)info.legs[i].inflight_bytes);
+			printf("  Remote In Flight : %" PRIu64 " bytes, %" PRIu64
+			       " writes merged into larger requests\n",
+			       (uint64_t)info.legs[i].inflight_bytes,
+			       (uint64_t)info.legs[i].merged);
 	printf("      Active Legs : %u of %u\n", active, info.nr_legs);
 	printf("       Open Count : %u\n", info.open_count);
 	if (info.flags & DCDMIRROR_INFO_SUPERBLOCK) {

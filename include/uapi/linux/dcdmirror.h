@@ -190,7 +190,9 @@ struct dcdmirror_ioc_leg_info {
 	__u64 lat_avg_us;	/* average completion time of its bios */
 	__u64 lat_max_us;	/* the longest */
 	__u64 inflight_bytes;	/* written to the leg, not yet completed */
-	__u64 reserved;
+	__u64 merged;		/* writes sent merged into another's request
+				 * (async mode coalescing)
+				 */
 };
 
 /* GET_INFO: index in, the rest out. */
