@@ -609,20 +609,20 @@ static bool dcdmirror_async_reached(struct dcdmirror *m, u64 seq)
 
 /*
  * Order a write against the async writes in flight (see async_list), and
- * decide whether it is async itself. A flush or FUA write in async mode
- * waits until every async write accepted before it is on the remote leg,
- * and then goes to both legs in lock-step, unless FLUSH_LOCAL says that a
- * local flush is enough.
+ * decide whether it is async itself. A flush or FUA write waits until
+ * every async write accepted before it is on the remote leg (also after
+ * a switch to sync mode), and then goes to both legs in lock-step, unless
+ * async mode with FLUSH_LOCAL says that a local flush is enough.
  */
 static void dcdmirror_async_start(struct dcdmirror *m, struct dcdmirror_io *io)
 {
 	struct bio *bio = io->master;
-	bool async = READ_ONCE(m->mode) == DCDMIRROR_MODE_ASYNC &&
-		     dcdmirror_local_in_sync(m);
+	bool mode_async = READ_ONCE(m->mode) == DCDMIRROR_MODE_ASYNC;
+	bool async = mode_async && dcdmirror_local_in_sync(m);
 	u64 seq;
 
-	if (async && (bio->bi_opf & (REQ_PREFLUSH | REQ_FUA)) &&
-	    !(READ_ONCE(m->async_flags) & DCDMIRROR_ASYNC_FLUSH_LOCAL)) {
+	if ((bio->bi_opf & (REQ_PREFLUSH | REQ_FUA)) &&
+	    !(mode_async && READ_ONCE(m->async_flags) & DCDMIRROR_ASYNC_FLUSH_LOCAL)) {
 		async = false;
 		spin_lock_irq(&m->async_lock);
 		seq = m->async_seq;
