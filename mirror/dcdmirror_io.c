@@ -476,9 +476,15 @@ static bool dcdmirror_merge(struct dcdmirror *m, struct bio **cur,
 	    dcdmirror_pages(c) + dcdmirror_pages(next) > BIO_MAX_VECS)
 		return false;
 	if (!to_clone(c)->parts) {
-		/* GFP_NOIO from a bio_set: cannot fail (mempool backed) */
+		/*
+		 * Without waiting: the bio_set's reserve may be held by the
+		 * writes queued here, which only this worker sends. Without
+		 * a request, the writes go unmerged.
+		 */
 		req = bio_alloc_bioset(c->bi_bdev, BIO_MAX_VECS, c->bi_opf,
-				       GFP_NOIO, &m->behind_bs);
+				       GFP_NOWAIT | __GFP_NOWARN, &m->behind_bs);
+		if (!req)
+			return false;
 		req->bi_iter.bi_sector = c->bi_iter.bi_sector;
 		req->bi_ioprio = c->bi_ioprio;
 		req->bi_end_io = dcdmirror_merged_endio;
