@@ -27,6 +27,8 @@ struct dcdmirror_leg_stats {
 	atomic64_t lat_ns;		/* sum of completion times */
 	atomic64_t lat_count;		/* completions summed in lat_ns */
 	atomic64_t lat_max_ns;
+	atomic64_t inflight_bytes;	/* written, not yet completed */
+	atomic64_t merged;		/* writes merged into another's request */
 };
 
 /* dcdmirror_leg.flags bits */
@@ -151,19 +153,65 @@ struct dcdmirror {
 	spinlock_t resync_lock;
 	struct dcdmirror_resync_stats resync;
 
+	/*
+	 * Async mode. mode, max_lag_* and async_flags change at run time
+	 * (READ_ONCE; a write keeps what it saw when it arrived).
+	 * async_lock (irq-safe, innermost with state_lock, never both) guards
+	 * async_list and the counters after it. async_list holds the async
+	 * writes from their arrival until the remote leg has them, in
+	 * arrival order: their bytes are the lag, its head the oldest.
+	 * Every write that overlaps one on the list waits for it (the remote
+	 * leg would otherwise be free to reorder the two); async_wait is
+	 * woken whenever one leaves the list.
+	 */
+	unsigned int max_lag_kib;
+	unsigned int max_lag_ms;
+	unsigned int async_flags;	/* DCDMIRROR_ASYNC_* */
+	spinlock_t async_lock;
+	struct list_head async_list;
+	u64 async_seq;			/* last sequence number given */
+	u64 lag_bytes;
+	u64 lag_max_bytes;		/* high-water mark of lag_bytes */
+	u64 async_writes;		/* writes accepted in async mode */
+	u64 behind_writes;		/* of them, completed before the remote */
+	u64 flush_waits;		/* flushes that waited for the remote */
+	wait_queue_head_t async_wait;
+	/*
+	 * Coalescing (the initiator-side batching): the remote writes of
+	 * async mode wait in send_list (under async_lock) for send_work,
+	 * which sends what has gathered as one plugged batch, merging
+	 * contiguous writes into requests of up to DCDMIRROR_COALESCE_MAX.
+	 * No timer: a write waits only while the worker is busy or queued.
+	 */
+	struct bio_list send_list;
+	struct work_struct send_work;
+	u64 sent_requests;		/* remote requests send_work sent */
+
 	mempool_t io_pool;		/* struct dcdmirror_io */
 	struct bio_set bs;		/* clones, front_pad dcdmirror_clone */
+	/* remote writes of async mode with their own pages (bvecs) */
+	struct bio_set behind_bs;
 };
 
 /*
  * State of one bio submitted to the array while its clones are out. Writes
- * complete the master bio when the last leg has answered (lock-step).
+ * complete the master bio when the last leg has answered (lock-step), or,
+ * in async mode, when the local leg has: the remote leg then gets a copy
+ * of the data (behind clone) and the io lives on until that completes.
  */
 struct dcdmirror_io {
 	struct dcdmirror *m;
 	struct bio *master;
 	unsigned long start_time;	/* for I/O accounting */
 	atomic_t remaining;		/* clones not yet completed */
+	atomic_t fg_remaining;		/* of them, those the master waits for */
+	bool master_ended;		/* bio_endio(master) done */
+	bool async;			/* on async_list */
+	struct list_head async_node;
+	u64 seq;			/* async: order of arrival */
+	u64 async_ns;			/* async: arrival */
+	sector_t sector;		/* range, for the overlap check */
+	unsigned int nr_sectors;
 	blk_status_t status;		/* first error; updated with cmpxchg */
 	bool done_ok;			/* a leg completed it */
 	bool hard_error;		/* a leg failed it and is not faulty */
@@ -180,6 +228,12 @@ struct dcdmirror_clone {
 	struct dcdmirror_io *io;
 	unsigned int leg;
 	u64 start_ns;			/* for the leg's latency */
+	unsigned int bytes;		/* size sent */
+	bool behind;			/* async copy: owns its pages */
+	struct bio *parts;		/* a merged request: the behind clones
+					 * it carries (bi_next), which own the
+					 * pages; NULL otherwise
+					 */
 	struct bio bio;			/* must be last */
 };
 
@@ -188,7 +242,7 @@ struct dcdmirror_clone {
  * stop), then disk->open_mutex (taken by the block layer around ->open),
  * then dcdmirror.gate.lock. Within an array: dcdmirror_devices_lock, then
  * sb_lock, then bm.write_mutex, then cfg_lock, then bm.lock, then
- * state_lock or resync_lock. Leg operations wait for in-flight I/O
+ * state_lock or resync_lock or async_lock. Leg operations wait for in-flight I/O
  * (dcdmirror_suspend()) holding dcdmirror_devices_lock only.
  */
 extern struct mutex dcdmirror_devices_lock;
@@ -206,6 +260,8 @@ void dcdmirror_suspend(struct dcdmirror *m);
 void dcdmirror_resume(struct dcdmirror *m);
 int dcdmirror_io_init(struct dcdmirror *m);
 void dcdmirror_io_exit(struct dcdmirror *m);
+void dcdmirror_async_stats(struct dcdmirror *m, u64 *lag, u64 *lag_max,
+			   u64 *oldest_us);
 
 /* dcdmirror_bitmap.c */
 extern unsigned int dcdmirror_bitmap_delay_ms;
@@ -256,6 +312,7 @@ bool dcdmirror_degraded(struct dcdmirror *m);
 int dcdmirror_leg_op(struct dcdmirror_ioc_leg_op *op);
 int dcdmirror_wait(unsigned int index);
 int dcdmirror_set(struct dcdmirror_ioc_set *set);
+void dcdmirror_set_mode(struct dcdmirror *m, unsigned int mode);
 
 /* dcdmirror_ctl.c */
 int dcdmirror_ctl_init(void);

@@ -46,6 +46,26 @@ static int dcdmirror_check_index(const char *what, u32 index)
 	return 0;
 }
 
+/* Bounds of async mode; zero stands for the default or no change. */
+static int dcdmirror_check_async(const char *what, u32 kib, u32 ms, u32 flags)
+{
+	if (kib > DCDMIRROR_MAX_LAG_KIB_MAX) {
+		pr_err("%s: max lag %u KiB out of range (1..%u)\n", what, kib,
+		       DCDMIRROR_MAX_LAG_KIB_MAX);
+		return -EINVAL;
+	}
+	if (ms > DCDMIRROR_MAX_LAG_MS_MAX) {
+		pr_err("%s: max lag %u ms out of range (1..%u)\n", what, ms,
+		       DCDMIRROR_MAX_LAG_MS_MAX);
+		return -EINVAL;
+	}
+	if (flags & ~DCDMIRROR_ASYNC_FLUSH_LOCAL) {
+		pr_err("%s: unknown async flags 0x%x\n", what, flags);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static long dcdmirror_ioc_create(void __user *arg)
 {
 	struct dcdmirror_ioc_create *c;
@@ -70,8 +90,13 @@ static long dcdmirror_ioc_create(void __user *arg)
 		ret = -EINVAL;
 		goto out;
 	}
-	if (c->mode != DCDMIRROR_MODE_SYNC) {
+	if (c->mode != DCDMIRROR_MODE_SYNC && c->mode != DCDMIRROR_MODE_ASYNC) {
 		pr_err("create: unknown mode %u\n", c->mode);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (dcdmirror_check_async("create", c->max_lag_kib, c->max_lag_ms,
+				  c->async_flags)) {
 		ret = -EINVAL;
 		goto out;
 	}
@@ -182,7 +207,10 @@ static long dcdmirror_ioc_set(void __user *arg)
 	ret = dcdmirror_check_index("set", set.index);
 	if (ret)
 		return ret;
-	if (set.flags || !dcdmirror_zero(set.reserved, sizeof(set.reserved))) {
+	if ((set.flags & ~(DCDMIRROR_SET_MODE | DCDMIRROR_SET_ASYNC_FLAGS)) ||
+	    !dcdmirror_zero(set.reserved, sizeof(set.reserved)) ||
+	    (!(set.flags & DCDMIRROR_SET_MODE) && set.mode) ||
+	    (!(set.flags & DCDMIRROR_SET_ASYNC_FLAGS) && set.async_flags)) {
 		pr_err("set: unknown flags 0x%x or reserved fields set\n", set.flags);
 		return -EINVAL;
 	}
@@ -192,6 +220,14 @@ static long dcdmirror_ioc_set(void __user *arg)
 		       set.resync_rate, DCDMIRROR_RESYNC_RATE_MIN, DCDMIRROR_RESYNC_RATE_MAX);
 		return -EINVAL;
 	}
+	if (set.flags & DCDMIRROR_SET_MODE && set.mode != DCDMIRROR_MODE_SYNC &&
+	    set.mode != DCDMIRROR_MODE_ASYNC) {
+		pr_err("set: unknown mode %u\n", set.mode);
+		return -EINVAL;
+	}
+	if (dcdmirror_check_async("set", set.max_lag_kib, set.max_lag_ms,
+				  set.async_flags))
+		return -EINVAL;
 	return dcdmirror_set(&set);
 }
 

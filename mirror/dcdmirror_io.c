@@ -15,6 +15,8 @@
 #include "dcdmirror.h"
 
 #define DCDMIRROR_IO_POOL	64
+/* largest request coalescing makes of contiguous remote writes */
+#define DCDMIRROR_COALESCE_MAX	(BIO_MAX_VECS * PAGE_SIZE)
 
 /* Retries of failed reads and superblock updates: they sleep or submit. */
 struct workqueue_struct *dcdmirror_wq;
@@ -24,9 +26,14 @@ static inline struct dcdmirror_clone *to_clone(struct bio *bio)
 	return container_of(bio, struct dcdmirror_clone, bio);
 }
 
-static void dcdmirror_io_done(struct dcdmirror_io *io)
+/* No async write is on its way to the remote leg. */
+static bool dcdmirror_async_idle(struct dcdmirror *m)
 {
-	struct dcdmirror *m = io->m;
+	return list_empty_careful(&m->async_list);
+}
+
+static void dcdmirror_master_end(struct dcdmirror_io *io)
+{
 	struct bio *master = io->master;
 
 	/*
@@ -36,11 +43,36 @@ static void dcdmirror_io_done(struct dcdmirror_io *io)
 	master->bi_status = io->done_ok && !io->hard_error ? BLK_STS_OK : io->status;
 	if (!master->bi_status && !io->done_ok)
 		master->bi_status = BLK_STS_IOERR;
+	io->master_ended = true;
+	bio_end_io_acct(master, io->start_time);
+	bio_endio(master);
+}
+
+/* An async write has reached the remote leg (or failed it): off the list. */
+static void dcdmirror_async_remove(struct dcdmirror *m, struct dcdmirror_io *io)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&m->async_lock, flags);
+	list_del(&io->async_node);
+	m->lag_bytes -= (u64)io->nr_sectors << SECTOR_SHIFT;
+	spin_unlock_irqrestore(&m->async_lock, flags);
+	wake_up_all(&m->async_wait);
+}
+
+/* Every clone has completed: end the master if not yet, release the io. */
+static void dcdmirror_io_done(struct dcdmirror_io *io)
+{
+	struct dcdmirror *m = io->m;
+
+	if (!io->master_ended)
+		dcdmirror_master_end(io);
+	/* the bits stay set until the remote leg has it too */
 	if (io->bitmap)
 		dcdmirror_bitmap_end_write(m, io);
-	bio_end_io_acct(master, io->start_time);
+	if (io->async)
+		dcdmirror_async_remove(m, io);
 	mempool_free(io, &m->io_pool);
-	bio_endio(master);
 	dcdmirror_io_end(m);
 }
 
@@ -91,12 +123,16 @@ static struct bio *dcdmirror_clone(struct dcdmirror_io *io, unsigned int i);
 static void dcdmirror_read_retry(struct work_struct *work)
 {
 	struct dcdmirror_io *io = container_of(work, struct dcdmirror_io, retry);
-	int r = dcdmirror_read_leg(io->m);
+	struct dcdmirror *m = io->m;
+	int r = dcdmirror_read_leg(m);
 
 	if (r < 0) {
 		dcdmirror_io_done(io);
 		return;
 	}
+	/* the remote leg may lack async writes still in flight */
+	if (m->legs[r].role != DCDMIRROR_ROLE_LOCAL)
+		wait_event(m->async_wait, dcdmirror_async_idle(m));
 	io->status = BLK_STS_OK;
 	io->hard_error = false;
 	io->read_leg = r;
@@ -142,6 +178,18 @@ static void dcdmirror_clone_endio(struct bio *bio)
 	} else {
 		WRITE_ONCE(io->done_ok, true);
 	}
+	/* bi_iter may have been advanced by the leg: use what was sent */
+	atomic64_sub(c->bytes, &leg->stats.inflight_bytes);
+	if (c->behind)
+		bio_free_pages(bio);
+	/*
+	 * The master of a write waits for the foreground clones only, if they
+	 * succeeded: an async write's remote copy completes later. If the
+	 * local leg failed it, the master waits for the remote one.
+	 */
+	if (!is_read && !c->behind && atomic_dec_and_test(&io->fg_remaining) &&
+	    READ_ONCE(io->done_ok) && !READ_ONCE(io->hard_error))
+		dcdmirror_master_end(io);
 	bio_put(bio);
 	if (!atomic_dec_and_test(&io->remaining))
 		return;
@@ -157,13 +205,16 @@ static void dcdmirror_clone_endio(struct bio *bio)
 
 static void dcdmirror_account(struct dcdmirror_leg *leg, struct bio *bio)
 {
+	to_clone(bio)->bytes = bio->bi_iter.bi_size;
 	if (op_is_write(bio_op(bio)) || op_is_flush(bio->bi_opf)) {
 		atomic64_inc(&leg->stats.writes);
 		if (bio_has_data(bio))
 			atomic64_add(bio->bi_iter.bi_size, &leg->stats.write_bytes);
+		atomic64_add(bio->bi_iter.bi_size, &leg->stats.inflight_bytes);
 	} else {
 		atomic64_inc(&leg->stats.reads);
 		atomic64_add(bio->bi_iter.bi_size, &leg->stats.read_bytes);
+		atomic64_add(bio->bi_iter.bi_size, &leg->stats.inflight_bytes);
 	}
 }
 
@@ -179,10 +230,73 @@ static struct bio *dcdmirror_clone(struct dcdmirror_io *io, unsigned int i)
 	c->io = io;
 	c->leg = i;
 	c->start_ns = ktime_get_ns();
+	c->behind = false;
+	c->parts = NULL;
 	clone->bi_end_io = dcdmirror_clone_endio;
 	clone->bi_private = io;
 	dcdmirror_account(&m->legs[i], clone);
 	return clone;
+}
+
+/*
+ * The remote write of an async write: the master bio completes before it
+ * does and its pages go back to the caller, so the data is copied into
+ * pages of our own (as md's write-behind does). NULL if that memory is
+ * not available: the write is then sent in lock-step instead.
+ */
+static struct bio *dcdmirror_behind_clone(struct dcdmirror_io *io,
+					  unsigned int i)
+{
+	struct dcdmirror *m = io->m;
+	struct bio *master = io->master;
+	unsigned int size = master->bi_iter.bi_size, nr = 0, len;
+	bool data = bio_has_data(master);
+	struct dcdmirror_clone *c;
+	struct page *page;
+	struct bio *b;
+
+	if (data) {
+		nr = DIV_ROUND_UP(size, PAGE_SIZE);
+		if (nr > BIO_MAX_VECS)
+			return NULL;
+	}
+	/* GFP_NOIO from a bio_set: cannot fail (mempool backed) */
+	b = bio_alloc_bioset(m->legs[i].bdev, nr, master->bi_opf, GFP_NOIO,
+			     &m->behind_bs);
+	b->bi_iter.bi_sector = master->bi_iter.bi_sector;
+	b->bi_ioprio = master->bi_ioprio;
+	if (data) {
+		while (size) {
+			page = alloc_page(GFP_NOIO | __GFP_NOWARN);
+			if (!page)
+				goto fail;
+			len = min_t(unsigned int, size, PAGE_SIZE);
+			if (bio_add_page(b, page, len, 0) != len) {
+				__free_page(page);
+				goto fail;
+			}
+			size -= len;
+		}
+		bio_copy_data(b, master);
+	} else {
+		/* discard, write zeroes, an empty flush: a range only */
+		b->bi_iter.bi_size = size;
+	}
+	c = to_clone(b);
+	c->io = io;
+	c->leg = i;
+	c->start_ns = ktime_get_ns();
+	c->behind = true;
+	c->parts = NULL;
+	b->bi_end_io = dcdmirror_clone_endio;
+	b->bi_private = io;
+	dcdmirror_account(&m->legs[i], b);
+	return b;
+
+fail:
+	bio_free_pages(b);
+	bio_put(b);
+	return NULL;
 }
 
 /* The leg reads are served from: the local one unless it is not in sync. */
@@ -247,26 +361,285 @@ void dcdmirror_resume(struct dcdmirror *m)
 	wake_up_all(&m->suspend_wait);
 }
 
-/* Send a write to every working leg (also those being resynced). */
+static bool dcdmirror_local_in_sync(struct dcdmirror *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr_legs; i++)
+		if (m->legs[i].role == DCDMIRROR_ROLE_LOCAL)
+			return m->legs[i].bdev && dcdmirror_leg_in_sync(&m->legs[i]);
+	return false;
+}
+
+/*
+ * Send a write to every working leg (also those being resynced). An async
+ * write goes to the remote leg as a behind clone, if the local leg is in
+ * sync (else there is nothing to complete it early on).
+ */
 void dcdmirror_dispatch_write(struct dcdmirror_io *io)
 {
 	struct dcdmirror *m = io->m;
 	struct bio *clones[DCDMIRROR_MAX_LEGS];
-	unsigned int i, n = 0;
+	unsigned int i, n = 0, behind = 0;
+	bool early = io->async && dcdmirror_local_in_sync(m);
 
-	for (i = 0; i < m->nr_legs; i++)
-		if (m->legs[i].bdev &&
-		    !test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[i].flags))
-			clones[n++] = dcdmirror_clone(io, i);
+	for (i = 0; i < m->nr_legs; i++) {
+		if (!m->legs[i].bdev ||
+		    test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[i].flags))
+			continue;
+		clones[n] = NULL;
+		if (early && m->legs[i].role == DCDMIRROR_ROLE_REMOTE)
+			clones[n] = dcdmirror_behind_clone(io, i);
+		if (clones[n])
+			behind++;
+		else
+			clones[n] = dcdmirror_clone(io, i);
+		n++;
+	}
 	if (!n) {
 		io->status = BLK_STS_IOERR;
 		dcdmirror_io_done(io);
 		return;
 	}
-	/* all clones exist before the first one is sent: remaining is final */
+	if (behind) {
+		spin_lock_irq(&m->async_lock);
+		m->behind_writes++;
+		spin_unlock_irq(&m->async_lock);
+	}
+	/* all clones exist before the first one is sent: the counts are final */
+	atomic_set(&io->fg_remaining, n - behind);
 	atomic_set(&io->remaining, n);
-	for (i = 0; i < n; i++)
-		submit_bio_noacct(clones[i]);
+	for (i = 0; i < n; i++) {
+		if (!to_clone(clones[i])->behind) {
+			submit_bio_noacct(clones[i]);
+			continue;
+		}
+		/* to the remote leg in a batch, see dcdmirror_send_work() */
+		spin_lock_irq(&m->async_lock);
+		bio_list_add(&m->send_list, clones[i]);
+		spin_unlock_irq(&m->async_lock);
+		queue_work(dcdmirror_wq, &m->send_work);
+	}
+}
+
+/* A merged request completed: so did each write it carried. */
+static void dcdmirror_merged_endio(struct bio *req)
+{
+	struct bio *part, *next;
+
+	for (part = to_clone(req)->parts; part; part = next) {
+		next = part->bi_next;
+		part->bi_next = NULL;
+		part->bi_status = req->bi_status;
+		dcdmirror_clone_endio(part);
+	}
+	bio_put(req);
+}
+
+/* Pages a request may need for the data of bio (a bound). */
+static unsigned int dcdmirror_pages(struct bio *bio)
+{
+	return to_clone(bio)->parts ? bio->bi_vcnt :
+	       DIV_ROUND_UP(bio->bi_iter.bi_size, PAGE_SIZE);
+}
+
+static void dcdmirror_add_part(struct bio *req, struct bio *part)
+{
+	struct bvec_iter_all iter;
+	struct bio_vec *bv;
+
+	/* cannot fail: dcdmirror_merge() checked the room */
+	bio_for_each_segment_all(bv, part, iter)
+		bio_add_page(req, bv->bv_page, bv->bv_len, bv->bv_offset);
+	part->bi_next = to_clone(req)->parts;
+	to_clone(req)->parts = part;
+}
+
+/*
+ * Merge next into *cur if it continues it: plain writes with the same
+ * flags, contiguous, within DCDMIRROR_COALESCE_MAX. The first merge
+ * replaces *cur by a request carrying it. Async writes on their way never
+ * overlap (see dcdmirror_async_admit()), so merging cannot reorder two
+ * writes of the same block.
+ */
+static bool dcdmirror_merge(struct dcdmirror *m, struct bio **cur,
+			    struct bio *next)
+{
+	struct bio *c = *cur, *req;
+	struct dcdmirror_clone *rc;
+
+	if (bio_op(next) != REQ_OP_WRITE || next->bi_opf != c->bi_opf ||
+	    next->bi_opf & (REQ_PREFLUSH | REQ_FUA) ||
+	    next->bi_bdev != c->bi_bdev ||
+	    bio_end_sector(c) != next->bi_iter.bi_sector ||
+	    c->bi_iter.bi_size + next->bi_iter.bi_size > DCDMIRROR_COALESCE_MAX ||
+	    dcdmirror_pages(c) + dcdmirror_pages(next) > BIO_MAX_VECS)
+		return false;
+	if (!to_clone(c)->parts) {
+		/*
+		 * Without waiting: the bio_set's reserve may be held by the
+		 * writes queued here, which only this worker sends. Without
+		 * a request, the writes go unmerged.
+		 */
+		req = bio_alloc_bioset(c->bi_bdev, BIO_MAX_VECS, c->bi_opf,
+				       GFP_NOWAIT | __GFP_NOWARN, &m->behind_bs);
+		if (!req)
+			return false;
+		req->bi_iter.bi_sector = c->bi_iter.bi_sector;
+		req->bi_ioprio = c->bi_ioprio;
+		req->bi_end_io = dcdmirror_merged_endio;
+		rc = to_clone(req);
+		rc->io = NULL;
+		rc->leg = to_clone(c)->leg;
+		rc->behind = false;
+		rc->parts = NULL;
+		dcdmirror_add_part(req, c);
+		*cur = req;
+	}
+	dcdmirror_add_part(*cur, next);
+	atomic64_inc(&m->legs[to_clone(next)->leg].stats.merged);
+	return true;
+}
+
+/*
+ * Send the remote writes gathered in send_list, in their order, as one
+ * plugged batch, merging each run of contiguous ones into one request.
+ */
+static void dcdmirror_send_work(struct work_struct *work)
+{
+	struct dcdmirror *m = container_of(work, struct dcdmirror, send_work);
+	struct bio *bio, *cur = NULL;
+	struct bio_list list;
+	struct blk_plug plug;
+	u64 reqs = 0;
+
+	spin_lock_irq(&m->async_lock);
+	list = m->send_list;
+	bio_list_init(&m->send_list);
+	spin_unlock_irq(&m->async_lock);
+
+	blk_start_plug(&plug);
+	while ((bio = bio_list_pop(&list))) {
+		if (cur && dcdmirror_merge(m, &cur, bio))
+			continue;
+		if (cur) {
+			submit_bio_noacct(cur);
+			reqs++;
+		}
+		cur = bio;
+	}
+	if (cur) {
+		submit_bio_noacct(cur);
+		reqs++;
+	}
+	blk_finish_plug(&plug);
+	spin_lock_irq(&m->async_lock);
+	m->sent_requests += reqs;
+	spin_unlock_irq(&m->async_lock);
+}
+
+/* The lag: bytes of async writes not yet on the remote leg, and the age. */
+void dcdmirror_async_stats(struct dcdmirror *m, u64 *lag, u64 *lag_max,
+			   u64 *oldest_us)
+{
+	struct dcdmirror_io *first;
+
+	spin_lock_irq(&m->async_lock);
+	*lag = m->lag_bytes;
+	*lag_max = m->lag_max_bytes;
+	first = list_first_entry_or_null(&m->async_list, struct dcdmirror_io,
+					 async_node);
+	*oldest_us = first ? div_u64(ktime_get_ns() - first->async_ns, 1000) : 0;
+	spin_unlock_irq(&m->async_lock);
+}
+
+/*
+ * May io start? Not while it overlaps an async write still on its way to
+ * the remote leg. An async one (async set) also waits while the lag is at
+ * its bound, unless nothing is in flight (so that one write larger than
+ * the bound still goes); once admitted it is on the list. Under
+ * async_lock, so that checking and joining is one step.
+ */
+static bool dcdmirror_async_admit(struct dcdmirror *m, struct dcdmirror_io *io,
+				  bool async)
+{
+	u64 bytes = (u64)io->nr_sectors << SECTOR_SHIFT;
+	sector_t end = io->sector + io->nr_sectors;
+	struct dcdmirror_io *a, *first;
+	bool ok = true;
+
+	spin_lock_irq(&m->async_lock);
+	list_for_each_entry(a, &m->async_list, async_node) {
+		if (io->nr_sectors && a->nr_sectors && a->sector < end &&
+		    io->sector < a->sector + a->nr_sectors) {
+			ok = false;
+			goto out;
+		}
+	}
+	if (!async)
+		goto out;
+	first = list_first_entry_or_null(&m->async_list, struct dcdmirror_io,
+					 async_node);
+	if (first &&
+	    (m->lag_bytes + bytes > (u64)READ_ONCE(m->max_lag_kib) << 10 ||
+	     ktime_get_ns() - first->async_ns >=
+	     (u64)READ_ONCE(m->max_lag_ms) * NSEC_PER_MSEC)) {
+		ok = false;
+		goto out;
+	}
+	io->async = true;
+	io->seq = ++m->async_seq;
+	io->async_ns = ktime_get_ns();
+	list_add_tail(&io->async_node, &m->async_list);
+	m->lag_bytes += bytes;
+	m->lag_max_bytes = max(m->lag_max_bytes, m->lag_bytes);
+	m->async_writes++;
+out:
+	spin_unlock_irq(&m->async_lock);
+	return ok;
+}
+
+/* Have all async writes up to seq reached the remote leg? */
+static bool dcdmirror_async_reached(struct dcdmirror *m, u64 seq)
+{
+	struct dcdmirror_io *first;
+	bool ok;
+
+	spin_lock_irq(&m->async_lock);
+	first = list_first_entry_or_null(&m->async_list, struct dcdmirror_io,
+					 async_node);
+	ok = !first || first->seq > seq;
+	spin_unlock_irq(&m->async_lock);
+	return ok;
+}
+
+/*
+ * Order a write against the async writes in flight (see async_list), and
+ * decide whether it is async itself. A flush or FUA write waits until
+ * every async write accepted before it is on the remote leg (also after
+ * a switch to sync mode), and then goes to both legs in lock-step, unless
+ * async mode with FLUSH_LOCAL says that a local flush is enough.
+ */
+static void dcdmirror_async_start(struct dcdmirror *m, struct dcdmirror_io *io)
+{
+	struct bio *bio = io->master;
+	bool mode_async = READ_ONCE(m->mode) == DCDMIRROR_MODE_ASYNC;
+	bool async = mode_async && dcdmirror_local_in_sync(m);
+	u64 seq;
+
+	if ((bio->bi_opf & (REQ_PREFLUSH | REQ_FUA)) &&
+	    !(mode_async && READ_ONCE(m->async_flags) & DCDMIRROR_ASYNC_FLUSH_LOCAL)) {
+		async = false;
+		spin_lock_irq(&m->async_lock);
+		seq = m->async_seq;
+		if (!list_empty(&m->async_list))
+			m->flush_waits++;
+		spin_unlock_irq(&m->async_lock);
+		wait_event(m->async_wait, dcdmirror_async_reached(m, seq));
+	}
+	if (!async && dcdmirror_async_idle(m))
+		return;
+	wait_event(m->async_wait, dcdmirror_async_admit(m, io, async));
 }
 
 void dcdmirror_submit_bio(struct bio *bio)
@@ -288,11 +661,16 @@ void dcdmirror_submit_bio(struct bio *bio)
 	io->done_ok = false;
 	io->hard_error = false;
 	io->bitmap = false;
+	io->master_ended = false;
+	io->async = false;
+	io->sector = bio->bi_iter.bi_sector;
+	io->nr_sectors = bio_sectors(bio);
 	INIT_LIST_HEAD(&io->node);
 	INIT_WORK(&io->retry, dcdmirror_read_retry);
 	io->start_time = bio_start_io_acct(bio);
 
 	if (op_is_write(bio_op(bio)) || op_is_flush(bio->bi_opf)) {
+		dcdmirror_async_start(m, io);
 		if (bio_sectors(bio)) {
 			io->first_chunk = bio->bi_iter.bi_sector >> m->bm.chunk_shift;
 			io->last_chunk = (bio_end_sector(bio) - 1) >> m->bm.chunk_shift;
@@ -309,6 +687,9 @@ void dcdmirror_submit_bio(struct bio *bio)
 		dcdmirror_io_done(io);
 		return;
 	}
+	/* the remote leg may lack async writes still in flight */
+	if (m->legs[r].role != DCDMIRROR_ROLE_LOCAL)
+		wait_event(m->async_wait, dcdmirror_async_idle(m));
 	io->read_leg = r;
 	atomic_set(&io->remaining, 1);
 	submit_bio_noacct(dcdmirror_clone(io, r));
@@ -325,12 +706,30 @@ int dcdmirror_io_init(struct dcdmirror *m)
 	ret = bioset_init(&m->bs, BIO_POOL_SIZE,
 			  offsetof(struct dcdmirror_clone, bio), 0);
 	if (ret)
-		mempool_exit(&m->io_pool);
+		goto out_pool;
+	ret = bioset_init(&m->behind_bs, BIO_POOL_SIZE,
+			  offsetof(struct dcdmirror_clone, bio), BIOSET_NEED_BVECS);
+	if (ret)
+		goto out_bs;
+	spin_lock_init(&m->async_lock);
+	INIT_LIST_HEAD(&m->async_list);
+	init_waitqueue_head(&m->async_wait);
+	bio_list_init(&m->send_list);
+	INIT_WORK(&m->send_work, dcdmirror_send_work);
+	return 0;
+
+out_bs:
+	bioset_exit(&m->bs);
+out_pool:
+	mempool_exit(&m->io_pool);
 	return ret;
 }
 
 void dcdmirror_io_exit(struct dcdmirror *m)
 {
+	/* no write is left (inflight is zero), but the worker may still run */
+	flush_work(&m->send_work);
+	bioset_exit(&m->behind_bs);
 	bioset_exit(&m->bs);
 	mempool_exit(&m->io_pool);
 }

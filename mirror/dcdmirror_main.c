@@ -43,6 +43,7 @@ static const char *const dcdmirror_role_names[] = {
 
 static const char *const dcdmirror_mode_names[] = {
 	[DCDMIRROR_MODE_SYNC] = "sync",
+	[DCDMIRROR_MODE_ASYNC] = "async",
 };
 
 /* Called with dcdmirror_devices_lock held. */
@@ -117,9 +118,137 @@ static ssize_t mode_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
 	return sysfs_emit(buf, "%s\n",
-			  dcdmirror_mode_names[dev_to_dcdmirror(dev)->mode]);
+			  dcdmirror_mode_names[READ_ONCE(dev_to_dcdmirror(dev)->mode)]);
 }
-static DEVICE_ATTR_RO(mode);
+
+void dcdmirror_set_mode(struct dcdmirror *m, unsigned int mode)
+{
+	if (READ_ONCE(m->mode) == mode)
+		return;
+	/* writes already accepted keep the mode they saw */
+	WRITE_ONCE(m->mode, mode);
+	pr_info("dcdmirror%u: mode %s\n", m->index, dcdmirror_mode_names[mode]);
+}
+
+static ssize_t mode_store(struct device *dev, struct device_attribute *attr,
+			  const char *buf, size_t len)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+	int mode = sysfs_match_string(dcdmirror_mode_names, buf);
+
+	if (mode < 0) {
+		pr_err("dcdmirror%u: mode must be sync or async\n", m->index);
+		return -EINVAL;
+	}
+	dcdmirror_set_mode(m, mode);
+	return len;
+}
+static DEVICE_ATTR_RW(mode);
+
+/* "KIB MS": the async lag bound, in bytes and in age of the oldest write */
+static ssize_t max_lag_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+
+	return sysfs_emit(buf, "%u %u\n", READ_ONCE(m->max_lag_kib),
+			  READ_ONCE(m->max_lag_ms));
+}
+
+static ssize_t max_lag_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t len)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+	unsigned int kib, ms;
+
+	if (sscanf(buf, "%u %u", &kib, &ms) != 2 || !kib || !ms ||
+	    kib > DCDMIRROR_MAX_LAG_KIB_MAX || ms > DCDMIRROR_MAX_LAG_MS_MAX) {
+		pr_err("dcdmirror%u: max_lag takes \"KIB MS\" (1..%u KiB, 1..%u ms)\n",
+		       m->index, DCDMIRROR_MAX_LAG_KIB_MAX, DCDMIRROR_MAX_LAG_MS_MAX);
+		return -EINVAL;
+	}
+	WRITE_ONCE(m->max_lag_kib, kib);
+	WRITE_ONCE(m->max_lag_ms, ms);
+	wake_up_all(&m->async_wait);
+	return len;
+}
+static DEVICE_ATTR_RW(max_lag);
+
+static const char *const dcdmirror_async_flush_names[] = { "both", "local" };
+
+/* what a flush waits for in async mode: "both" legs, or the "local" one */
+static ssize_t async_flush_show(struct device *dev, struct device_attribute *attr,
+				char *buf)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+
+	return sysfs_emit(buf, "%s\n", dcdmirror_async_flush_names
+			  [!!(READ_ONCE(m->async_flags) & DCDMIRROR_ASYNC_FLUSH_LOCAL)]);
+}
+
+static ssize_t async_flush_store(struct device *dev, struct device_attribute *attr,
+				 const char *buf, size_t len)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+	int v = sysfs_match_string(dcdmirror_async_flush_names, buf);
+
+	if (v < 0) {
+		pr_err("dcdmirror%u: async_flush must be both or local\n", m->index);
+		return -EINVAL;
+	}
+	WRITE_ONCE(m->async_flags, v ? DCDMIRROR_ASYNC_FLUSH_LOCAL : 0);
+	return len;
+}
+static DEVICE_ATTR_RW(async_flush);
+
+/*
+ * "bytes=B max_bytes=M oldest_us=U remote_inflight_bytes=R writes=W
+ * behind=N flush_waits=F": the async lag (bytes accepted, not yet on the
+ * remote leg), its high-water mark, the age of the oldest such write, the
+ * bytes out at the remote leg, async writes accepted, of them completed
+ * before the remote leg had them, and flushes that waited for the remote.
+ */
+static ssize_t lag_show(struct device *dev, struct device_attribute *attr,
+			char *buf)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+	u64 lag, lag_max, oldest, writes, behind, waits, remote = 0;
+	unsigned int i;
+
+	dcdmirror_async_stats(m, &lag, &lag_max, &oldest);
+	spin_lock_irq(&m->async_lock);
+	writes = m->async_writes;
+	behind = m->behind_writes;
+	waits = m->flush_waits;
+	spin_unlock_irq(&m->async_lock);
+	for (i = 0; i < m->nr_legs; i++)
+		if (m->legs[i].role == DCDMIRROR_ROLE_REMOTE)
+			remote += atomic64_read(&m->legs[i].stats.inflight_bytes);
+	return sysfs_emit(buf,
+			  "bytes=%llu max_bytes=%llu oldest_us=%llu remote_inflight_bytes=%llu writes=%llu behind=%llu flush_waits=%llu\n",
+			  lag, lag_max, oldest, remote, writes, behind, waits);
+}
+static DEVICE_ATTR_RO(lag);
+
+/*
+ * "requests=N merged=M": remote requests sent by async mode's batching, and
+ * the writes merged into another's request (M writes fewer requests).
+ */
+static ssize_t coalesce_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+	u64 reqs, merged = 0;
+	unsigned int i;
+
+	spin_lock_irq(&m->async_lock);
+	reqs = m->sent_requests;
+	spin_unlock_irq(&m->async_lock);
+	for (i = 0; i < m->nr_legs; i++)
+		merged += atomic64_read(&m->legs[i].stats.merged);
+	return sysfs_emit(buf, "requests=%llu merged=%llu\n", reqs, merged);
+}
+static DEVICE_ATTR_RO(coalesce);
 
 static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
@@ -255,6 +384,10 @@ static struct attribute *dcdmirror_attrs[] = {
 	&dev_attr_resync.attr,
 	&dev_attr_bitmap.attr,
 	&dev_attr_latency.attr,
+	&dev_attr_max_lag.attr,
+	&dev_attr_async_flush.attr,
+	&dev_attr_lag.attr,
+	&dev_attr_coalesce.attr,
 	NULL,
 };
 
@@ -366,6 +499,10 @@ static void dcdmirror_set_limits(struct dcdmirror *m)
 	blk_queue_max_secure_erase_sectors(q, secure);
 	/* write-zeroes is stacked with min(): 0 unless every leg has it */
 
+	/* an async write's copy for the remote leg fits one bio's vectors */
+	blk_queue_max_hw_sectors(q, min_t(unsigned int, queue_max_hw_sectors(q),
+					  BIO_MAX_VECS << (PAGE_SHIFT - SECTOR_SHIFT)));
+
 	/* Flushes and FUA are passed to the legs, which drop what they lack. */
 	blk_queue_write_cache(q, true, true);
 }
@@ -444,6 +581,9 @@ int dcdmirror_create(struct dcdmirror_ioc_create *c)
 	}
 	m->index = c->index;
 	m->mode = c->mode;
+	m->max_lag_kib = c->max_lag_kib ?: DCDMIRROR_MAX_LAG_KIB_DEFAULT;
+	m->max_lag_ms = c->max_lag_ms ?: DCDMIRROR_MAX_LAG_MS_DEFAULT;
+	m->async_flags = c->async_flags;
 	m->nr_legs = DCDMIRROR_MAX_LEGS;
 	dcd_open_gate_init(&m->gate);
 	spin_lock_init(&m->state_lock);
@@ -915,6 +1055,16 @@ int dcdmirror_set(struct dcdmirror_ioc_set *set)
 		pr_info("dcdmirror%u: resync rate %u KiB/s\n", m->index, set->resync_rate);
 		dcdmirror_resync_kick(m);
 	}
+	if (set->max_lag_kib)
+		WRITE_ONCE(m->max_lag_kib, set->max_lag_kib);
+	if (set->max_lag_ms)
+		WRITE_ONCE(m->max_lag_ms, set->max_lag_ms);
+	if (set->flags & DCDMIRROR_SET_ASYNC_FLAGS)
+		WRITE_ONCE(m->async_flags, set->async_flags);
+	if (set->flags & DCDMIRROR_SET_MODE)
+		dcdmirror_set_mode(m, set->mode);
+	/* a larger bound may let waiting writes go */
+	wake_up_all(&m->async_wait);
 	mutex_unlock(&dcdmirror_devices_lock);
 	return 0;
 }
@@ -934,6 +1084,8 @@ static void dcdmirror_leg_info(struct dcdmirror_leg *leg,
 	li->errors = atomic64_read(&leg->stats.errors);
 	li->lat_avg_us = dcdmirror_lat_avg_us(leg);
 	li->lat_max_us = div_u64(atomic64_read(&leg->stats.lat_max_ns), 1000);
+	li->inflight_bytes = atomic64_read(&leg->stats.inflight_bytes);
+	li->merged = atomic64_read(&leg->stats.merged);
 }
 
 /* Fills info for info->index; the caller has zeroed the out fields. */
@@ -950,7 +1102,12 @@ int dcdmirror_get_info(struct dcdmirror_ioc_info *info)
 		mutex_unlock(&dcdmirror_devices_lock);
 		return -ENODEV;
 	}
-	info->mode = m->mode;
+	info->mode = READ_ONCE(m->mode);
+	info->async_flags = READ_ONCE(m->async_flags);
+	info->max_lag_kib = READ_ONCE(m->max_lag_kib);
+	info->max_lag_ms = READ_ONCE(m->max_lag_ms);
+	dcdmirror_async_stats(m, &info->lag_bytes, &info->lag_max_bytes,
+			      &info->lag_oldest_us);
 	info->bitmap_chunk = 512U << m->bm.chunk_shift;
 	info->bitmap_chunks = m->bm.chunks;
 	info->bitmap_dirty = dcdmirror_bitmap_weight(m);

@@ -120,7 +120,7 @@ static int dcdmirror_sb_read(struct dcdmirror *m, unsigned int i,
 	}
 	if (le32_to_cpu(sb->nr_legs) != m->nr_legs ||
 	    le32_to_cpu(sb->leg) >= m->nr_legs ||
-	    le32_to_cpu(sb->mode) != DCDMIRROR_MODE_SYNC ||
+	    le32_to_cpu(sb->mode) > DCDMIRROR_MODE_ASYNC ||
 	    le64_to_cpu(sb->sb_sector) != leg->sb_sector) {
 		dcdmirror_create_err(c, "%pg: superblock describes another layout",
 				     bdev);
@@ -202,6 +202,13 @@ int dcdmirror_sb_assemble(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 	memcpy(m->uuid, sb[src]->uuid, sizeof(m->uuid));
 	m->sectors = le64_to_cpu(sb[src]->array_sectors);
 	m->mode = le32_to_cpu(sb[src]->mode);
+	m->max_lag_kib = le32_to_cpu(sb[src]->max_lag_kib);
+	if (!m->max_lag_kib || m->max_lag_kib > DCDMIRROR_MAX_LAG_KIB_MAX)
+		m->max_lag_kib = DCDMIRROR_MAX_LAG_KIB_DEFAULT;
+	m->max_lag_ms = le32_to_cpu(sb[src]->max_lag_ms);
+	if (!m->max_lag_ms || m->max_lag_ms > DCDMIRROR_MAX_LAG_MS_MAX)
+		m->max_lag_ms = DCDMIRROR_MAX_LAG_MS_DEFAULT;
+	m->async_flags = le32_to_cpu(sb[src]->async_flags) & DCDMIRROR_ASYNC_FLUSH_LOCAL;
 	m->events = ev[src];
 	m->events_cleared = le64_to_cpu(sb[src]->events_cleared);
 	m->ctime = le64_to_cpu(sb[src]->ctime);
@@ -333,7 +340,10 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 		sb->leg = cpu_to_le32(i);
 		sb->role = cpu_to_le32(leg->role);
 		sb->nr_legs = cpu_to_le32(m->nr_legs);
-		sb->mode = cpu_to_le32(m->mode);
+		sb->mode = cpu_to_le32(READ_ONCE(m->mode));
+		sb->max_lag_kib = cpu_to_le32(READ_ONCE(m->max_lag_kib));
+		sb->max_lag_ms = cpu_to_le32(READ_ONCE(m->max_lag_ms));
+		sb->async_flags = cpu_to_le32(READ_ONCE(m->async_flags));
 		sb->state = cpu_to_le32(state);
 		sb->logical_block_size = cpu_to_le32(bdev_logical_block_size(leg->bdev));
 		sb->array_sectors = cpu_to_le64(m->sectors);

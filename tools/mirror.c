@@ -27,13 +27,26 @@
 
 const char mirror_usage[] =
 	"MIRROR DEVICES (/dev/dcdmirrorN)\n"
-	"    dcdctl create /dev/dcdmirrorN --local DEV --remote DEV [--mode sync]\n"
+	"    dcdctl create /dev/dcdmirrorN --local DEV --remote DEV [--mode sync|async]\n"
+	"           [--max-lag SIZE,MSms] [--async-flush both|local]\n"
 	"           [--metadata none|1] [--bitmap-chunk SIZE] [--resync-rate KIB]\n"
 	"           [--assume-clean]\n"
 	"        Start /dev/dcdmirrorN, a RAID1 of the two block devices. Reads go\n"
 	"        to the local leg; a write goes to both legs and completes when\n"
 	"        both have completed it (--mode sync, the default). Both legs are\n"
 	"        opened exclusively and must have the same logical block size.\n"
+	"        --mode async: a write completes when the local leg has it; the\n"
+	"        remote leg gets a copy of the data later. New writes wait while\n"
+	"        the bytes not yet on the remote leg or the age of the oldest\n"
+	"        reach --max-lag (SIZE, MSms or both; default 4M,1000ms). A crash\n"
+	"        of this host loses at most that much on the remote leg; the\n"
+	"        bitmap keeps those chunks dirty, so they are resynced. A remote\n"
+	"        write error marks the remote leg faulty, the write succeeds.\n"
+	"        --async-flush both (default): a flush or FUA write waits until\n"
+	"        every earlier write is on the remote leg and is flushed on both\n"
+	"        legs (after fsync the data is stable at both sites); local: it\n"
+	"        is flushed on the local leg only and follows to the remote leg\n"
+	"        like any async write (after fsync it is stable locally only).\n"
 	"        --metadata none (default): no superblock, the array has the size\n"
 	"        of the smaller leg. --metadata 1: a superblock at the end of each\n"
 	"        leg (the last 1 MiB is reserved for metadata), so that the array\n"
@@ -61,8 +74,11 @@ const char mirror_usage[] =
 	"        this array recent enough is resynced by bitmap, any other fully.\n"
 	"    dcdctl wait /dev/dcdmirrorN\n"
 	"        Wait until no resync is due or running; exit 1 if it failed.\n"
-	"    dcdctl set /dev/dcdmirrorN --resync-rate KIB\n"
-	"        Change the resync rate limit (also sysfs dcdmirror/resync_rate).\n"
+	"    dcdctl set /dev/dcdmirrorN [--resync-rate KIB] [--mode sync|async]\n"
+	"           [--max-lag SIZE,MSms] [--async-flush both|local]\n"
+	"        Change the resync rate limit, the mode and the async bounds at run\n"
+	"        time (also sysfs dcdmirror/{resync_rate,mode,max_lag,async_flush});\n"
+	"        writes in flight keep the mode they started with.\n"
 	"    dcdctl stop /dev/dcdmirrorN\n"
 	"        Stop the mirror and release its legs; refused while it is open.\n"
 	"        A resync running stops (it goes on at the next assemble). With\n"
@@ -100,7 +116,62 @@ static int open_ctl(void)
 
 static const char *mode_name(uint32_t mode)
 {
-	return mode == DCDMIRROR_MODE_SYNC ? "sync" : "unknown";
+	return mode == DCDMIRROR_MODE_SYNC ? "sync" :
+	       mode == DCDMIRROR_MODE_ASYNC ? "async" : "unknown";
+}
+
+static int parse_mode(const char *verb, const char *s, uint32_t *mode)
+{
+	if (!strcmp(s, "sync"))
+		*mode = DCDMIRROR_MODE_SYNC;
+	else if (!strcmp(s, "async"))
+		*mode = DCDMIRROR_MODE_ASYNC;
+	else
+		return dcdctl_err("%s: unknown mode '%s' (expected sync or async)", verb, s);
+	return 0;
+}
+
+/* --max-lag SIZE, MSms or SIZE,MSms: either bound, or both */
+static int parse_max_lag(const char *verb, const char *s, uint32_t *kib, uint32_t *ms)
+{
+	char buf[64], *tok, *save = NULL;
+	uint64_t v;
+	size_t n;
+
+	if (strlen(s) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		n = strlen(tok);
+		if (n > 2 && !strcmp(tok + n - 2, "ms")) {
+			tok[n - 2] = '\0';
+			if (dcdctl_parse_uint(tok, DCDMIRROR_MAX_LAG_MS_MAX, &v) || !v || *ms)
+				goto bad;
+			*ms = (uint32_t)v;
+		} else {
+			if (dcdctl_parse_size(tok, &v) || v < 1024 ||
+			    v > (uint64_t)DCDMIRROR_MAX_LAG_KIB_MAX << 10 || *kib)
+				goto bad;
+			*kib = (uint32_t)(v >> 10);
+		}
+	}
+	if (*kib || *ms)
+		return 0;
+bad:
+	return dcdctl_err("%s: bad --max-lag '%s' (SIZE, MSms or SIZE,MSms: 1K to 1G, 1 to %u ms)",
+			  verb, s, DCDMIRROR_MAX_LAG_MS_MAX);
+}
+
+static int parse_async_flush(const char *verb, const char *s, uint32_t *flags)
+{
+	if (!strcmp(s, "both"))
+		*flags = 0;
+	else if (!strcmp(s, "local"))
+		*flags = DCDMIRROR_ASYNC_FLUSH_LOCAL;
+	else
+		return dcdctl_err("%s: unknown --async-flush '%s' (expected both or local)",
+				  verb, s);
+	return 0;
 }
 
 static const char *role_name(uint32_t role)
@@ -171,7 +242,8 @@ static int do_create(const char *verb, const char *dev, unsigned int index,
 		     int argc, char **argv)
 {
 	const char *local = NULL, *remote = NULL, *mode = NULL, *metadata = NULL;
-	const char *chunk = NULL, *rate = NULL;
+	const char *chunk = NULL, *rate = NULL, *max_lag = NULL, *async_flush = NULL;
+	uint32_t mode_v = DCDMIRROR_MODE_SYNC, lag_kib = 0, lag_ms = 0, aflags = 0;
 	bool assemble = !strcmp(verb, "assemble"), assume_clean = false;
 	const struct dcdctl_opt create_opts[] = {
 		{ .name = "local", .takes_value = true, .value = &local },
@@ -181,6 +253,8 @@ static int do_create(const char *verb, const char *dev, unsigned int index,
 		{ .name = "bitmap-chunk", .takes_value = true, .value = &chunk },
 		{ .name = "resync-rate", .takes_value = true, .value = &rate },
 		{ .name = "assume-clean", .flag = &assume_clean },
+		{ .name = "max-lag", .takes_value = true, .value = &max_lag },
+		{ .name = "async-flush", .takes_value = true, .value = &async_flush },
 		{ 0 }
 	};
 	const struct dcdctl_opt assemble_opts[] = {
@@ -201,8 +275,12 @@ static int do_create(const char *verb, const char *dev, unsigned int index,
 		return dcdctl_err("%s: missing --local DEV", verb);
 	if (!remote)
 		return dcdctl_err("%s: missing --remote DEV", verb);
-	if (mode && strcmp(mode, "sync"))
-		return dcdctl_err("create: unknown mode '%s' (expected sync)", mode);
+	if (mode && parse_mode("create", mode, &mode_v))
+		return 1;
+	if (max_lag && parse_max_lag("create", max_lag, &lag_kib, &lag_ms))
+		return 1;
+	if (async_flush && parse_async_flush("create", async_flush, &aflags))
+		return 1;
 	if (metadata && strcmp(metadata, "none") && strcmp(metadata, "1") &&
 	    strcmp(metadata, "1.0"))
 		return dcdctl_err("create: unknown metadata '%s' (expected none or 1)",
@@ -231,7 +309,10 @@ static int do_create(const char *verb, const char *dev, unsigned int index,
 	c.version = DCDMIRROR_IOCTL_VERSION;
 	c.size = sizeof(c);
 	c.index = index;
-	c.mode = DCDMIRROR_MODE_SYNC;
+	c.mode = mode_v;
+	c.max_lag_kib = lag_kib;
+	c.max_lag_ms = lag_ms;
+	c.async_flags = aflags;
 	if (assemble)
 		c.flags = DCDMIRROR_CREATE_ASSEMBLE;
 	else if (metadata && strcmp(metadata, "none"))
@@ -304,6 +385,19 @@ static int do_detail(const char *dev, unsigned int index, int argc, char **argv)
 	       info.state == DCDMIRROR_STATE_ACTIVE ? "active" : "clean",
 	       info.flags & DCDMIRROR_INFO_DEGRADED ? ", degraded" : "");
 	printf("             Mode : %s\n", mode_name(info.mode));
+	printf("          Max Lag : %u KiB, %u ms; flushes wait for %s\n",
+	       info.max_lag_kib, info.max_lag_ms,
+	       info.async_flags & DCDMIRROR_ASYNC_FLUSH_LOCAL ? "the local leg only" :
+								  "both legs");
+	printf("              Lag : %" PRIu64 " bytes (at most %" PRIu64 "), oldest %" PRIu64
+	       " us\n", (uint64_t)info.lag_bytes, (uint64_t)info.lag_max_bytes,
+	       (uint64_t)info.lag_oldest_us);
+	for (i = 0; i < info.nr_legs && i < DCDMIRROR_MAX_LEGS; i++)
+		if (info.legs[i].role == DCDMIRROR_ROLE_REMOTE)
+			printf("  Remote In Flight : %" PRIu64 " bytes, %" PRIu64
+			       " writes merged into larger requests\n",
+			       (uint64_t)info.legs[i].inflight_bytes,
+			       (uint64_t)info.legs[i].merged);
 	printf("      Active Legs : %u of %u\n", active, info.nr_legs);
 	printf("       Open Count : %u\n", info.open_count);
 	if (info.flags & DCDMIRROR_INFO_SUPERBLOCK) {
@@ -472,25 +566,40 @@ static int do_wait(const char *dev, unsigned int index, int argc, char **argv)
 static int do_set(const char *dev, unsigned int index, int argc, char **argv)
 {
 	struct dcdmirror_ioc_set set;
-	const char *rate = NULL;
+	const char *rate = NULL, *mode = NULL, *max_lag = NULL, *async_flush = NULL;
 	const struct dcdctl_opt opts[] = {
 		{ .name = "resync-rate", .takes_value = true, .value = &rate },
+		{ .name = "mode", .takes_value = true, .value = &mode },
+		{ .name = "max-lag", .takes_value = true, .value = &max_lag },
+		{ .name = "async-flush", .takes_value = true, .value = &async_flush },
 		{ 0 }
 	};
 	const char *pos[1];
-	uint64_t kib;
+	uint64_t kib = 0;
 	int npos, fd, ret;
 
 	if (dcdctl_parse(argc, argv, opts, pos, 0, &npos))
 		return 1;
-	if (!rate)
-		return dcdctl_err("set: nothing to set (--resync-rate KIB)");
-	if (parse_rate(rate, &kib))
+	if (!rate && !mode && !max_lag && !async_flush)
+		return dcdctl_err("set: nothing to set (--resync-rate KIB, --mode, --max-lag, --async-flush)");
+	if (rate && parse_rate(rate, &kib))
 		return 1;
+	memset(&set, 0, sizeof(set));
+	if (mode) {
+		if (parse_mode("set", mode, &set.mode))
+			return 1;
+		set.flags |= DCDMIRROR_SET_MODE;
+	}
+	if (max_lag && parse_max_lag("set", max_lag, &set.max_lag_kib, &set.max_lag_ms))
+		return 1;
+	if (async_flush) {
+		if (parse_async_flush("set", async_flush, &set.async_flags))
+			return 1;
+		set.flags |= DCDMIRROR_SET_ASYNC_FLAGS;
+	}
 	fd = open_ctl();
 	if (fd < 0)
 		return 1;
-	memset(&set, 0, sizeof(set));
 	set.version = DCDMIRROR_IOCTL_VERSION;
 	set.size = sizeof(set);
 	set.index = index;

@@ -73,7 +73,10 @@ struct dcdmirror_sb {
 	__le32 resync_rate;		/* KiB/s */
 	__le64 bitmap_chunks;		/* bits in the bitmap */
 	__le64 events_cleared;		/* see above */
-	__u8   reserved[3952];		/* zero */
+	__le32 max_lag_kib;		/* async mode bounds; 0: default */
+	__le32 max_lag_ms;
+	__le32 async_flags;		/* DCDMIRROR_ASYNC_* */
+	__u8   reserved[3940];		/* zero */
 };
 
 /* Where the superblock of a leg of leg_sectors sectors is. */

@@ -27,6 +27,25 @@
 
 /* mode: how a write completes */
 #define DCDMIRROR_MODE_SYNC		0	/* when both legs have it */
+#define DCDMIRROR_MODE_ASYNC		1	/* when the local leg has it; the
+						 * remote copy follows, at most
+						 * max_lag behind
+						 */
+
+/*
+ * async_flags: what a flush or FUA write promises in async mode. Default:
+ * it waits until every remote write accepted before it has completed, and
+ * is sent to both legs (the data is on stable media at both sites).
+ * FLUSH_LOCAL: it is sent to the local leg only as a flush; toward the
+ * remote leg it is an ordinary async write (stable locally only).
+ */
+#define DCDMIRROR_ASYNC_FLUSH_LOCAL	(1U << 0)
+
+/* async lag bounds: 0 in create or set means the default or unchanged */
+#define DCDMIRROR_MAX_LAG_KIB_DEFAULT	4096
+#define DCDMIRROR_MAX_LAG_KIB_MAX	(1U << 20)	/* 1 GiB */
+#define DCDMIRROR_MAX_LAG_MS_DEFAULT	1000
+#define DCDMIRROR_MAX_LAG_MS_MAX	3600000
 
 /* dcdmirror_ioc_info.state */
 #define DCDMIRROR_STATE_CLEAN		0	/* no write in flight */
@@ -84,7 +103,12 @@ struct dcdmirror_ioc_create {
 				 * 0: 64 KiB or the smallest that fits
 				 */
 	__u32 resync_rate;	/* KiB/s, 0: the default */
-	__u32 reserved[5];
+	__u32 max_lag_kib;	/* async: accepted bytes not yet on the
+				 * remote leg before writes wait; 0: default
+				 */
+	__u32 max_lag_ms;	/* async: age of the oldest of them; 0: default */
+	__u32 async_flags;	/* DCDMIRROR_ASYNC_* */
+	__u32 reserved[2];
 	char error[DCDMIRROR_ERROR_LEN];	/* out */
 };
 
@@ -134,14 +158,22 @@ struct dcdmirror_ioc_leg_op {
 	char error[DCDMIRROR_ERROR_LEN];	/* out */
 };
 
+/* dcdmirror_ioc_set.flags: which of the fields with a valid zero to apply */
+#define DCDMIRROR_SET_MODE		(1U << 0)
+#define DCDMIRROR_SET_ASYNC_FLAGS	(1U << 1)
+
 /* SET: change run-time parameters; a zero field is left as it is. */
 struct dcdmirror_ioc_set {
 	__u32 version;
 	__u32 size;
 	__u32 index;
-	__u32 flags;		/* 0 */
+	__u32 flags;		/* DCDMIRROR_SET_* */
 	__u32 resync_rate;	/* KiB/s */
-	__u32 reserved[7];
+	__u32 mode;		/* with SET_MODE */
+	__u32 max_lag_kib;
+	__u32 max_lag_ms;
+	__u32 async_flags;	/* with SET_ASYNC_FLAGS */
+	__u32 reserved[3];
 };
 
 struct dcdmirror_ioc_leg_info {
@@ -157,7 +189,10 @@ struct dcdmirror_ioc_leg_info {
 	__u64 errors;		/* bios the leg failed */
 	__u64 lat_avg_us;	/* average completion time of its bios */
 	__u64 lat_max_us;	/* the longest */
-	__u64 reserved[2];
+	__u64 inflight_bytes;	/* written to the leg, not yet completed */
+	__u64 merged;		/* writes sent merged into another's request
+				 * (async mode coalescing)
+				 */
 };
 
 /* GET_INFO: index in, the rest out. */
@@ -172,7 +207,7 @@ struct dcdmirror_ioc_info {
 	__u32 logical_block_size;
 	__u64 size_bytes;	/* array size */
 	__u32 open_count;
-	__u32 reserved32;
+	__u32 async_flags;	/* DCDMIRROR_ASYNC_* */
 	__u64 inflight;		/* bios in flight */
 	__u8  uuid[16];		/* INFO_SUPERBLOCK only */
 	__u64 events;		/* INFO_SUPERBLOCK only */
@@ -189,7 +224,11 @@ struct dcdmirror_ioc_info {
 	__u64 resync_bytes;	/* bytes copied */
 	__u64 resync_msecs;	/* time it has run */
 	__u64 resync_eta;	/* seconds left, estimated */
-	__u64 reserved[4];
+	__u64 lag_bytes;	/* async: accepted, not yet on the remote leg */
+	__u64 lag_max_bytes;	/* the most seen since the array started */
+	__u64 lag_oldest_us;	/* age of the oldest of them */
+	__u32 max_lag_kib;
+	__u32 max_lag_ms;
 	struct dcdmirror_ioc_leg_info legs[DCDMIRROR_MAX_LEGS];
 };
 
