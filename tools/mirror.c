@@ -456,9 +456,33 @@ static int do_detail(const char *dev, unsigned int index, int argc, char **argv)
 	return 0;
 }
 
-static int do_stop(const char *dev, unsigned int index, int argc, char **argv)
+/*
+ * An ioctl that takes struct dcdmirror_ioc_dev. Returns 0, 1 when the kernel
+ * refused it (errno tells why), or -1 when the control device could not be
+ * opened (already reported).
+ */
+static int dev_ioctl(unsigned int index, unsigned long cmd, uint32_t flags)
 {
 	struct dcdmirror_ioc_dev d;
+	int fd, ret, err;
+
+	fd = open_ctl();
+	if (fd < 0)
+		return -1;
+	memset(&d, 0, sizeof(d));
+	d.version = DCDMIRROR_IOCTL_VERSION;
+	d.size = sizeof(d);
+	d.index = index;
+	d.flags = flags;
+	ret = ioctl(fd, cmd, &d);
+	err = errno;
+	close(fd);
+	errno = err;
+	return ret ? 1 : 0;
+}
+
+static int do_stop(const char *dev, unsigned int index, int argc, char **argv)
+{
 	bool unclean = false;
 	const struct dcdctl_opt opts[] = {
 		/* a test hook, not in --help: stop as a crash would */
@@ -466,21 +490,13 @@ static int do_stop(const char *dev, unsigned int index, int argc, char **argv)
 		{ 0 }
 	};
 	const char *pos[1];
-	int npos, fd, ret;
+	int npos, ret;
 
 	if (dcdctl_parse(argc, argv, opts, pos, 0, &npos))
 		return 1;
-	fd = open_ctl();
-	if (fd < 0)
+	ret = dev_ioctl(index, DCDMIRROR_IOC_STOP, unclean ? DCDMIRROR_STOP_UNCLEAN : 0);
+	if (ret < 0)
 		return 1;
-	memset(&d, 0, sizeof(d));
-	d.version = DCDMIRROR_IOCTL_VERSION;
-	d.size = sizeof(d);
-	d.index = index;
-	if (unclean)
-		d.flags = DCDMIRROR_STOP_UNCLEAN;
-	ret = ioctl(fd, DCDMIRROR_IOC_STOP, &d);
-	close(fd);
 	if (ret) {
 		if (errno == ENODEV)
 			return dcdctl_err("%s: no such mirror", dev);
@@ -538,21 +554,14 @@ static int do_leg_op(const char *verb, const char *dev, unsigned int index,
 
 static int do_wait(const char *dev, unsigned int index, int argc, char **argv)
 {
-	struct dcdmirror_ioc_dev d;
 	const char *pos[1];
-	int npos, fd, ret;
+	int npos, ret;
 
 	if (dcdctl_parse(argc, argv, NULL, pos, 0, &npos))
 		return 1;
-	fd = open_ctl();
-	if (fd < 0)
+	ret = dev_ioctl(index, DCDMIRROR_IOC_WAIT, 0);
+	if (ret < 0)
 		return 1;
-	memset(&d, 0, sizeof(d));
-	d.version = DCDMIRROR_IOCTL_VERSION;
-	d.size = sizeof(d);
-	d.index = index;
-	ret = ioctl(fd, DCDMIRROR_IOC_WAIT, &d);
-	close(fd);
 	if (ret) {
 		if (errno == ENODEV)
 			return dcdctl_err("%s: no such mirror", dev);
