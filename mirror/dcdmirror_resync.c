@@ -150,7 +150,7 @@ static void dcdmirror_resync_run(struct dcdmirror *m, unsigned int dst)
 {
 	struct page *pages[RESYNC_PAGES] = { };
 	unsigned long mark = jiffies;
-	u64 chunk = 0, bytes = 0, mark_bytes = 0, fg, n;
+	u64 chunk = 0, bytes = 0, mark_bytes = 0, fg, n, total;
 	unsigned int i, rate = READ_ONCE(m->resync_rate);
 	bool done = false, ok = false;
 	int src = dcdmirror_read_leg(m);
@@ -165,9 +165,14 @@ static void dcdmirror_resync_run(struct dcdmirror *m, unsigned int dst)
 			goto out;
 		}
 	}
+	/*
+	 * Counted before resync_lock: bm.lock comes first in the lock order,
+	 * and the count must not run with interrupts off under another lock.
+	 */
+	total = dcdmirror_bitmap_weight(m);
 	spin_lock_irq(&m->resync_lock);
 	m->resync.leg = dst;
-	m->resync.total = dcdmirror_bitmap_weight(m);
+	m->resync.total = total;
 	m->resync.chunks = 0;
 	m->resync.bytes = 0;
 	m->resync.start = jiffies;
