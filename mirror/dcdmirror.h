@@ -17,6 +17,10 @@
 #include <uapi/linux/dcdmirror.h>
 #include <dcdmirror/open_gate.h>
 
+/* a read error's rewrite goes in steps of this many pages */
+#define DCDMIRROR_FIX_PAGES		16
+#define DCDMIRROR_MAX_READ_ERRORS	20	/* md's max_corr_read_errors */
+
 /* Per-leg counters, shown by GET_INFO; atomic so that completions need no lock. */
 struct dcdmirror_leg_stats {
 	atomic64_t reads;
@@ -29,6 +33,8 @@ struct dcdmirror_leg_stats {
 	atomic64_t lat_max_ns;
 	atomic64_t inflight_bytes;	/* written, not yet completed */
 	atomic64_t merged;		/* writes merged into another's request */
+	atomic64_t corrected;		/* read errors corrected by a rewrite */
+	atomic64_t corrected_sectors;	/* sectors rewritten for them */
 };
 
 /* dcdmirror_leg.flags bits */
@@ -47,6 +53,12 @@ struct dcdmirror_leg {
 	unsigned int role;		/* DCDMIRROR_ROLE_* */
 	unsigned long flags;
 	u64 base_events;		/* REBUILDING: events its superblock keeps */
+	/*
+	 * Read errors counted against max_read_errors, halved for each hour
+	 * without one (md's read_errors); used by the fix worker only.
+	 */
+	unsigned int read_errors;
+	time64_t last_read_error;	/* seconds, ktime_get_seconds() */
 	struct dcdmirror_leg_stats stats;
 };
 
@@ -72,6 +84,14 @@ struct dcdmirror_bitmap {
 	unsigned long writing_blocks[BITS_TO_LONGS(256)];	/* being written */
 	bool clear_ok;			/* every leg in sync and recorded so */
 	u64 resync_chunk;		/* writes to it wait; U64_MAX: none */
+	/* a read error's rewrite: writes to [fix_first, fix_last] wait */
+	u64 fix_first;			/* U64_MAX: none */
+	u64 fix_last;
+	/*
+	 * chunks the resync copied since its last checkpoint: their bits are
+	 * cleared at the checkpoint, once the target has flushed them
+	 */
+	unsigned long *synced;
 	u64 barrier_waits;		/* writes that waited for it */
 	struct list_head pending;	/* writes waiting for a bitmap write */
 	wait_queue_head_t wait;		/* barrier and count waiters */
@@ -89,6 +109,9 @@ struct dcdmirror_resync_stats {
 	u64 total;			/* chunks set when it started */
 	u64 chunks;			/* chunks copied */
 	u64 bytes;
+	u64 start_chunk;		/* where it began (a checkpoint) */
+	u64 pos;			/* the next chunk it looks at */
+	u64 checkpoints;		/* written so far */
 	unsigned long start;		/* jiffies */
 	unsigned long end;		/* jiffies, 0 while running */
 	bool started;			/* there was one */
@@ -149,6 +172,16 @@ struct dcdmirror {
 	wait_queue_head_t resync_done_wq;	/* WAIT ioctl sleepers */
 	unsigned int resync_rate;	/* KiB/s */
 	bool resync_failed;		/* the last resync did not finish */
+	/*
+	 * Resync checkpoint (under sb_lock): the leg being rebuilt has every
+	 * chunk below resync_ckpt whose bit is clear; at and above it, a
+	 * full resync (resync_full) must copy every chunk, a bitmap one
+	 * those with a bit set. resync_id names the resync in both legs'
+	 * superblocks, so that assemble resumes it only on the same leg.
+	 */
+	u64 resync_ckpt;
+	u64 resync_id;
+	bool resync_full;
 	/* progress; resync_lock (irq-safe) guards it for readers */
 	spinlock_t resync_lock;
 	struct dcdmirror_resync_stats resync;
@@ -187,6 +220,20 @@ struct dcdmirror {
 	struct work_struct send_work;
 	u64 sent_requests;		/* remote requests send_work sent */
 
+	/*
+	 * Read error correction (md's fix_read_error): a read the local leg
+	 * failed is served by another leg, then its io waits in fix_list
+	 * for fix_work, which rewrites the range on the failing leg under a
+	 * range barrier and reads it back. fix_lock (irq-safe, innermost,
+	 * never nested) guards fix_list; fix_pages (2 x DCDMIRROR_FIX_PAGES)
+	 * belong to fix_work.
+	 */
+	unsigned int max_read_errors;	/* more fail the leg (md's 20) */
+	spinlock_t fix_lock;
+	struct list_head fix_list;
+	struct work_struct fix_work;
+	struct page **fix_pages;
+
 	mempool_t io_pool;		/* struct dcdmirror_io */
 	struct bio_set bs;		/* clones, front_pad dcdmirror_clone */
 	/* remote writes of async mode with their own pages (bvecs) */
@@ -216,8 +263,10 @@ struct dcdmirror_io {
 	bool done_ok;			/* a leg completed it */
 	bool hard_error;		/* a leg failed it and is not faulty */
 	unsigned int read_leg;		/* reads: the leg asked */
+	unsigned long read_tried;	/* reads: legs that failed it (bits) */
+	int fix_leg;			/* reads: leg to rewrite, -1 if none */
 	struct work_struct retry;	/* a failed read, sent to another leg */
-	struct list_head node;		/* in bm.pending */
+	struct list_head node;		/* in bm.pending, or m->fix_list */
 	u64 first_chunk;		/* writes: the bitmap chunks it covers */
 	u64 last_chunk;
 	bool bitmap;			/* counted in bm.count */
@@ -262,6 +311,8 @@ int dcdmirror_io_init(struct dcdmirror *m);
 void dcdmirror_io_exit(struct dcdmirror *m);
 void dcdmirror_async_stats(struct dcdmirror *m, u64 *lag, u64 *lag_max,
 			   u64 *oldest_us);
+int dcdmirror_sync_io(struct dcdmirror *m, unsigned int i, sector_t sector,
+		      unsigned int sectors, struct page **pages, blk_opf_t opf);
 
 /* dcdmirror_bitmap.c */
 extern unsigned int dcdmirror_bitmap_delay_ms;
@@ -279,9 +330,15 @@ void dcdmirror_bitmap_allow_clear(struct dcdmirror *m, bool ok);
 u64 dcdmirror_bitmap_weight(struct dcdmirror *m);
 void dcdmirror_bitmap_lock_chunk(struct dcdmirror *m, u64 chunk);
 void dcdmirror_bitmap_unlock_chunk(struct dcdmirror *m);
+void dcdmirror_bitmap_lock_range(struct dcdmirror *m, u64 first, u64 last);
+void dcdmirror_bitmap_unlock_range(struct dcdmirror *m);
+void dcdmirror_bitmap_synced(struct dcdmirror *m, u64 chunk);
+void dcdmirror_bitmap_clear_synced(struct dcdmirror *m, unsigned int leg);
+void dcdmirror_bitmap_set_from(struct dcdmirror *m, u64 chunk);
 bool dcdmirror_bitmap_next(struct dcdmirror *m, u64 *chunk);
 
 /* dcdmirror_resync.c */
+void dcdmirror_resync_new(struct dcdmirror *m, bool full);
 int dcdmirror_resync_init(struct dcdmirror *m);
 void dcdmirror_resync_exit(struct dcdmirror *m);
 void dcdmirror_resync_kick(struct dcdmirror *m);

@@ -74,6 +74,8 @@ int dcdmirror_bitmap_init(struct dcdmirror *m, u32 chunk_shift)
 	INIT_WORK(&bm->flush_work, dcdmirror_bitmap_flush_work);
 	INIT_DELAYED_WORK(&bm->daemon, dcdmirror_bitmap_daemon);
 	bm->resync_chunk = U64_MAX;
+	bm->fix_first = U64_MAX;
+	bm->fix_last = U64_MAX;
 	bm->chunk_shift = chunk_shift;
 	bm->chunks = DIV_ROUND_UP_ULL(m->sectors, 1ULL << chunk_shift);
 	bm->nr_blocks = DIV_ROUND_UP_ULL(bm->chunks, BITS_PER_BLOCK);
@@ -81,9 +83,10 @@ int dcdmirror_bitmap_init(struct dcdmirror *m, u32 chunk_shift)
 		return -EINVAL;
 	bm->bits = kvzalloc(bm->nr_blocks * DCDMIRROR_BITMAP_BLOCK, GFP_KERNEL);
 	bm->recent = kvcalloc(BITS_TO_LONGS(bm->chunks), sizeof(long), GFP_KERNEL);
+	bm->synced = kvcalloc(BITS_TO_LONGS(bm->chunks), sizeof(long), GFP_KERNEL);
 	bm->count = kvcalloc(bm->chunks, sizeof(u16), GFP_KERNEL);
 	bm->pages = kcalloc(bm->nr_blocks, sizeof(*bm->pages), GFP_KERNEL);
-	if (!bm->bits || !bm->recent || !bm->count || !bm->pages)
+	if (!bm->bits || !bm->recent || !bm->synced || !bm->count || !bm->pages)
 		return -ENOMEM;
 	for (i = 0; i < bm->nr_blocks; i++) {
 		bm->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
@@ -107,7 +110,9 @@ void dcdmirror_bitmap_exit(struct dcdmirror *m)
 	}
 	kvfree(bm->count);
 	kvfree(bm->recent);
+	kvfree(bm->synced);
 	kvfree(bm->bits);
+	bm->synced = NULL;
 	bm->pages = NULL;
 	bm->count = NULL;
 	bm->recent = NULL;
@@ -227,6 +232,15 @@ int dcdmirror_bitmap_load(struct dcdmirror *m, unsigned int i)
 	return 0;
 }
 
+/* Is a chunk of io under the resync's or a read fix's barrier? bm->lock held. */
+static bool dcdmirror_bitmap_barred(struct dcdmirror_bitmap *bm,
+				    struct dcdmirror_io *io)
+{
+	return (bm->resync_chunk >= io->first_chunk &&
+		bm->resync_chunk <= io->last_chunk) ||
+	       (bm->fix_first <= io->last_chunk && io->first_chunk <= bm->fix_last);
+}
+
 static bool dcdmirror_bitmap_blocked(struct dcdmirror *m,
 				     struct dcdmirror_io *io)
 {
@@ -236,7 +250,7 @@ static bool dcdmirror_bitmap_blocked(struct dcdmirror *m,
 	u64 c;
 
 	spin_lock_irqsave(&bm->lock, flags);
-	if (bm->resync_chunk >= io->first_chunk && bm->resync_chunk <= io->last_chunk)
+	if (dcdmirror_bitmap_barred(bm, io))
 		blocked = true;
 	for (c = io->first_chunk; c <= io->last_chunk && !blocked; c++)
 		if (bm->count[c] == U16_MAX)
@@ -248,7 +262,8 @@ static bool dcdmirror_bitmap_blocked(struct dcdmirror *m,
 /*
  * Count io in its chunks. Returns true if io was queued until its bits are
  * on disk (the flush worker then sends it), false if it may go now. Waits
- * while the resync copies one of its chunks. Process context.
+ * while the resync copies one of its chunks, or a read error in one of
+ * them is being rewritten. Process context.
  */
 bool dcdmirror_bitmap_start_write(struct dcdmirror *m, struct dcdmirror_io *io)
 {
@@ -259,8 +274,7 @@ bool dcdmirror_bitmap_start_write(struct dcdmirror *m, struct dcdmirror_io *io)
 
 	for (;;) {
 		spin_lock_irq(&bm->lock);
-		if (bm->resync_chunk < io->first_chunk ||
-		    bm->resync_chunk > io->last_chunk) {
+		if (!dcdmirror_bitmap_barred(bm, io)) {
 			for (c = io->first_chunk; c <= io->last_chunk; c++)
 				if (bm->count[c] == U16_MAX)
 					break;
@@ -438,4 +452,108 @@ void dcdmirror_bitmap_unlock_chunk(struct dcdmirror *m)
 	m->bm.resync_chunk = U64_MAX;
 	spin_unlock_irq(&m->bm.lock);
 	wake_up(&m->bm.wait);
+}
+
+static bool dcdmirror_bitmap_range_idle(struct dcdmirror *m, u64 first, u64 last)
+{
+	bool idle = true;
+	u64 c;
+
+	spin_lock_irq(&m->bm.lock);
+	for (c = first; c <= last && idle; c++)
+		idle = !m->bm.count[c];
+	spin_unlock_irq(&m->bm.lock);
+	return idle;
+}
+
+/*
+ * The barrier of a read error's rewrite (raid1's freeze around
+ * fix_read_error, narrowed to the chunks of the range): new writes to
+ * chunks [first, last] wait, those in flight are waited for. One range at
+ * a time (the fix worker's). Process context.
+ */
+void dcdmirror_bitmap_lock_range(struct dcdmirror *m, u64 first, u64 last)
+{
+	spin_lock_irq(&m->bm.lock);
+	m->bm.fix_first = first;
+	m->bm.fix_last = last;
+	spin_unlock_irq(&m->bm.lock);
+	wait_event(m->bm.wait, dcdmirror_bitmap_range_idle(m, first, last));
+}
+
+void dcdmirror_bitmap_unlock_range(struct dcdmirror *m)
+{
+	spin_lock_irq(&m->bm.lock);
+	m->bm.fix_first = U64_MAX;
+	m->bm.fix_last = U64_MAX;
+	spin_unlock_irq(&m->bm.lock);
+	wake_up(&m->bm.wait);
+}
+
+/* The resync copied chunk: its bit may go at the next checkpoint. */
+void dcdmirror_bitmap_synced(struct dcdmirror *m, u64 chunk)
+{
+	spin_lock_irq(&m->bm.lock);
+	__set_bit(chunk, m->bm.synced);
+	spin_unlock_irq(&m->bm.lock);
+}
+
+/*
+ * A resync checkpoint, after leg (its target) has flushed its cache:
+ * clear the bits of the chunks copied since the last one, unless a write
+ * is in flight on the chunk (it may still fail on the leg) or the leg has
+ * failed meanwhile (a write that failed on it left its bit set only
+ * after the leg was marked faulty, under bm.lock here). A write that
+ * completed after the copy went to the leg too: the leg has the chunk.
+ * The bitmap flush that follows makes it durable.
+ */
+void dcdmirror_bitmap_clear_synced(struct dcdmirror *m, unsigned int leg)
+{
+	struct dcdmirror_bitmap *bm = &m->bm;
+	unsigned int n = 0;
+	u64 c = 0;
+
+	spin_lock_irq(&bm->lock);
+	if (test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[leg].flags)) {
+		bitmap_zero(bm->synced, bm->chunks);
+		spin_unlock_irq(&bm->lock);
+		return;
+	}
+	for (;;) {
+		c = find_next_bit(bm->synced, bm->chunks, c);
+		if (c >= bm->chunks)
+			break;
+		__clear_bit(c, bm->synced);
+		if (!bm->count[c] && test_bit_le(c, bm->bits)) {
+			__clear_bit_le(c, bm->bits);
+			__set_bit(c / BITS_PER_BLOCK, bm->dirty_blocks);
+		}
+		if (!(++n % 1024)) {
+			spin_unlock_irq(&bm->lock);
+			cond_resched();
+			spin_lock_irq(&bm->lock);
+			if (test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[leg].flags)) {
+				bitmap_zero(bm->synced, bm->chunks);
+				break;
+			}
+		}
+		c++;
+	}
+	spin_unlock_irq(&bm->lock);
+}
+
+/*
+ * A full resync resumed at chunk: every chunk from there on needs a copy,
+ * whatever its bit (assemble).
+ */
+void dcdmirror_bitmap_set_from(struct dcdmirror *m, u64 chunk)
+{
+	struct dcdmirror_bitmap *bm = &m->bm;
+	u64 c;
+
+	spin_lock_irq(&bm->lock);
+	for (c = chunk; c < bm->chunks; c++)
+		__set_bit_le(c, bm->bits);
+	bitmap_set(bm->dirty_blocks, 0, bm->nr_blocks);
+	spin_unlock_irq(&bm->lock);
 }

@@ -3,7 +3,10 @@
  * dcdmirror I/O path: reads go to the local leg, writes (and flushes,
  * discards, write-zeroes) are cloned to every working leg (also one being
  * resynced) and complete when all clones have completed. A write first
- * marks its chunks in the write-intent bitmap.
+ * marks its chunks in the write-intent bitmap. A read a leg fails is
+ * served by another in-sync leg, and the range is then rewritten on the
+ * failing leg (dcdmirror_fix_read()), which fails only if that does not
+ * work or it has too many read errors.
  */
 #define pr_fmt(fmt) "dcdmirror: " fmt
 
@@ -11,6 +14,8 @@
 #include <linux/bio.h>
 #include <linux/ktime.h>
 #include <linux/mempool.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
 
 #include "dcdmirror.h"
 
@@ -119,14 +124,34 @@ bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i)
 
 static struct bio *dcdmirror_clone(struct dcdmirror_io *io, unsigned int i);
 
-/* A read failed on a leg now faulty: ask another one, from process context. */
+/*
+ * The in-sync leg a failed read goes to next: the local one first, none
+ * that failed it already. -1 if none is left.
+ */
+static int dcdmirror_read_alt(struct dcdmirror *m, unsigned long tried)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr_legs; i++)
+		if (!(tried & BIT(i)) && m->legs[i].role == DCDMIRROR_ROLE_LOCAL &&
+		    m->legs[i].bdev && dcdmirror_leg_in_sync(&m->legs[i]))
+			return i;
+	for (i = 0; i < m->nr_legs; i++)
+		if (!(tried & BIT(i)) && m->legs[i].bdev &&
+		    dcdmirror_leg_in_sync(&m->legs[i]))
+			return i;
+	return -1;
+}
+
+/* A read failed on a leg: ask another one, from process context. */
 static void dcdmirror_read_retry(struct work_struct *work)
 {
 	struct dcdmirror_io *io = container_of(work, struct dcdmirror_io, retry);
 	struct dcdmirror *m = io->m;
-	int r = dcdmirror_read_leg(m);
+	int r = dcdmirror_read_alt(m, io->read_tried);
 
 	if (r < 0) {
+		/* no other leg has it: the error goes up */
 		dcdmirror_io_done(io);
 		return;
 	}
@@ -140,6 +165,23 @@ static void dcdmirror_read_retry(struct work_struct *work)
 	submit_bio_noacct(dcdmirror_clone(io, r));
 }
 
+/*
+ * A read another leg served after leg io->fix_leg failed it: the master
+ * has its data, and completes (without error) once fix_work has rewritten
+ * the range on the failing leg, as md's raid1 retries a read only after
+ * fix_read_error: when the read returns, the leg is corrected or faulty.
+ */
+static void dcdmirror_fix_queue(struct dcdmirror_io *io)
+{
+	struct dcdmirror *m = io->m;
+	unsigned long flags;
+
+	spin_lock_irqsave(&m->fix_lock, flags);
+	list_add_tail(&io->node, &m->fix_list);
+	spin_unlock_irqrestore(&m->fix_lock, flags);
+	queue_work(dcdmirror_wq, &m->fix_work);
+}
+
 static void dcdmirror_clone_endio(struct bio *bio)
 {
 	struct dcdmirror_clone *c = to_clone(bio);
@@ -148,8 +190,9 @@ static void dcdmirror_clone_endio(struct bio *bio)
 	struct dcdmirror_leg *leg = &m->legs[c->leg];
 	blk_status_t status = bio->bi_status;
 	bool is_read = !op_is_write(bio_op(bio)) && !op_is_flush(bio->bi_opf);
+	bool retry_ok = !(bio->bi_opf & REQ_RAHEAD);
+	unsigned int leg_nr = c->leg;
 	u64 ns = ktime_get_ns() - c->start_ns, max;
-	int r;
 
 	atomic64_add(ns, &leg->stats.lat_ns);
 	atomic64_inc(&leg->stats.lat_count);
@@ -169,10 +212,13 @@ static void dcdmirror_clone_endio(struct bio *bio)
 				   (unsigned long long)bio->bi_iter.bi_sector);
 		/*
 		 * An unsupported discard, a failed readahead or a would-block
-		 * say nothing about the leg's health.
+		 * say nothing about the leg's health. A read error does not
+		 * fail the leg either: the read goes to another leg, and the
+		 * range is rewritten (dcdmirror_fix_read()).
 		 */
-		if (status == BLK_STS_NOTSUPP || status == BLK_STS_AGAIN ||
-		    (bio->bi_opf & REQ_RAHEAD) || !dcdmirror_fail_leg(m, c->leg))
+		if (status == BLK_STS_NOTSUPP || status == BLK_STS_AGAIN)
+			retry_ok = false;
+		if (is_read || !retry_ok || !dcdmirror_fail_leg(m, c->leg))
 			WRITE_ONCE(io->hard_error, true);
 		cmpxchg(&io->status, BLK_STS_OK, status);
 	} else {
@@ -193,12 +239,18 @@ static void dcdmirror_clone_endio(struct bio *bio)
 	bio_put(bio);
 	if (!atomic_dec_and_test(&io->remaining))
 		return;
-	if (is_read && io->status) {
-		r = dcdmirror_read_leg(m);
-		if (r >= 0 && r != io->read_leg) {
+	if (is_read && io->status && retry_ok) {
+		io->read_tried |= BIT(leg_nr);
+		/* the first leg that failed it is rewritten, if in sync */
+		if (io->fix_leg < 0 && dcdmirror_leg_in_sync(leg))
+			io->fix_leg = leg_nr;
+		if (dcdmirror_read_alt(m, io->read_tried) >= 0) {
 			queue_work(dcdmirror_wq, &io->retry);
 			return;
 		}
+	} else if (is_read && !io->status && io->fix_leg >= 0) {
+		dcdmirror_fix_queue(io);
+		return;
 	}
 	dcdmirror_io_done(io);
 }
@@ -663,6 +715,8 @@ void dcdmirror_submit_bio(struct bio *bio)
 	io->bitmap = false;
 	io->master_ended = false;
 	io->async = false;
+	io->read_tried = 0;
+	io->fix_leg = -1;
 	io->sector = bio->bi_iter.bi_sector;
 	io->nr_sectors = bio_sectors(bio);
 	INIT_LIST_HEAD(&io->node);
@@ -695,14 +749,197 @@ void dcdmirror_submit_bio(struct bio *bio)
 	submit_bio_noacct(dcdmirror_clone(io, r));
 }
 
-int dcdmirror_io_init(struct dcdmirror *m)
+static void dcdmirror_free_fix_pages(struct dcdmirror *m)
 {
+	unsigned int i;
+
+	if (!m->fix_pages)
+		return;
+	for (i = 0; i < 2 * DCDMIRROR_FIX_PAGES; i++)
+		if (m->fix_pages[i])
+			__free_page(m->fix_pages[i]);
+	kfree(m->fix_pages);
+	m->fix_pages = NULL;
+}
+
+/* Attempts at rewriting a step of a read error's range before the leg fails */
+#define DCDMIRROR_FIX_ATTEMPTS	3
+#define DCDMIRROR_FIX_SECTORS	(DCDMIRROR_FIX_PAGES << (PAGE_SHIFT - SECTOR_SHIFT))
+
+/* md's check_decay_read_errors: halve the count for each hour without one. */
+static unsigned int dcdmirror_read_errors_inc(struct dcdmirror_leg *leg)
+{
+	time64_t now = ktime_get_seconds();
+	u64 hours = leg->last_read_error ? (now - leg->last_read_error) / 3600 : 0;
+
+	leg->last_read_error = now;
+	if (hours >= 32)
+		WRITE_ONCE(leg->read_errors, 0);
+	else
+		WRITE_ONCE(leg->read_errors, leg->read_errors >> hours);
+	WRITE_ONCE(leg->read_errors, leg->read_errors + 1);
+	return leg->read_errors;
+}
+
+static bool dcdmirror_pages_equal(struct page **a, struct page **b,
+				  unsigned int bytes)
+{
+	unsigned int p, len;
+
+	for (p = 0; bytes; p++, bytes -= len) {
+		len = min_t(unsigned int, bytes, PAGE_SIZE);
+		if (memcmp(page_address(a[p]), page_address(b[p]), len))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Rewrite sectors [s, s + n) of leg bad from leg src, and read them back:
+ * 0 if bad now returns what src has; -EIO if src could not be read (bad is
+ * left as it is); -EREMOTEIO if bad could not be fixed. *fixed counts the
+ * read errors of bad this corrected (the re-reads that failed, then were
+ * fixed by another attempt, count too).
+ */
+static int dcdmirror_fix_step(struct dcdmirror *m, unsigned int src,
+			      unsigned int bad, sector_t s, unsigned int n,
+			      unsigned int *fixed)
+{
+	struct page **good = m->fix_pages, **back = m->fix_pages + DCDMIRROR_FIX_PAGES;
+	unsigned int attempt, errors = 0;
 	int ret;
 
+	ret = dcdmirror_sync_io(m, src, s, n, good, REQ_OP_READ);
+	if (ret) {
+		pr_err_ratelimited("dcdmirror%u: %pg: read error %d at sector %llu while correcting a read error of %pg\n",
+				   m->index, m->legs[src].bdev, ret,
+				   (unsigned long long)s, m->legs[bad].bdev);
+		return -EIO;
+	}
+	for (attempt = 0; attempt < DCDMIRROR_FIX_ATTEMPTS; attempt++) {
+		ret = dcdmirror_sync_io(m, bad, s, n, good, REQ_OP_WRITE);
+		if (ret) {
+			pr_err("dcdmirror%u: %pg: write error %d at sector %llu rewriting a read error\n",
+			       m->index, m->legs[bad].bdev, ret, (unsigned long long)s);
+			return -EREMOTEIO;
+		}
+		ret = dcdmirror_sync_io(m, bad, s, n, back, REQ_OP_READ);
+		if (!ret && dcdmirror_pages_equal(good, back, n << SECTOR_SHIFT)) {
+			*fixed += errors;
+			return 0;
+		}
+		if (ret)
+			errors++;
+		pr_err_ratelimited("dcdmirror%u: %pg: sectors %llu-%llu %s after the rewrite (attempt %u of %u)\n",
+				   m->index, m->legs[bad].bdev, (unsigned long long)s,
+				   (unsigned long long)(s + n - 1),
+				   ret ? "unreadable" : "differ", attempt + 1,
+				   DCDMIRROR_FIX_ATTEMPTS);
+	}
+	return -EREMOTEIO;
+}
+
+/*
+ * md's fix_read_error: leg io->fix_leg failed a read that another leg
+ * served. Under a barrier on the range's chunks (no write to them may
+ * interleave: raid1 freezes the array for this), read the range again
+ * from an in-sync leg, write it to the failing leg and read it back. The
+ * leg is failed if that does not work, or if it has had more than
+ * max_read_errors read errors (halved each hour). Process context.
+ */
+static void dcdmirror_fix_read(struct dcdmirror *m, struct dcdmirror_io *io)
+{
+	unsigned int bad = io->fix_leg, fixed = 1, errs, max;
+	struct dcdmirror_leg *leg = &m->legs[bad];
+	sector_t s, end = io->sector + io->nr_sectors;
+	int src, ret = 0;
+
+	if (!leg->bdev || !dcdmirror_leg_in_sync(leg))
+		return;
+	src = dcdmirror_read_alt(m, BIT(bad));
+	if (src < 0)
+		return;
+	errs = dcdmirror_read_errors_inc(leg);
+	max = READ_ONCE(m->max_read_errors);
+	if (errs > max) {
+		pr_err("dcdmirror%u: %pg (%s leg): %u read errors, more than max_read_errors %u\n",
+		       m->index, leg->bdev,
+		       leg->role == DCDMIRROR_ROLE_LOCAL ? "local" : "remote", errs, max);
+		dcdmirror_fail_leg(m, bad);
+		return;
+	}
+	dcdmirror_bitmap_lock_range(m, io->sector >> m->bm.chunk_shift,
+				    (end - 1) >> m->bm.chunk_shift);
+	/*
+	 * An async write to these chunks holds its count until the remote
+	 * leg has it: with the barrier up, src has every write to them.
+	 */
+	for (s = io->sector; s < end && !ret; s += DCDMIRROR_FIX_SECTORS)
+		ret = dcdmirror_fix_step(m, src, bad, s,
+					 min_t(sector_t, end - s, DCDMIRROR_FIX_SECTORS),
+					 &fixed);
+	dcdmirror_bitmap_unlock_range(m);
+	if (ret == -EREMOTEIO) {
+		pr_err("dcdmirror%u: %pg (%s leg): read error at sectors %llu-%llu not corrected\n",
+		       m->index, leg->bdev,
+		       leg->role == DCDMIRROR_ROLE_LOCAL ? "local" : "remote",
+		       (unsigned long long)io->sector, (unsigned long long)end - 1);
+		dcdmirror_fail_leg(m, bad);
+		return;
+	}
+	if (ret)
+		return;
+	atomic64_add(fixed, &leg->stats.corrected);
+	atomic64_add(io->nr_sectors, &leg->stats.corrected_sectors);
+	pr_info_ratelimited("dcdmirror%u: %pg (%s leg): read error corrected: sectors %llu-%llu rewritten from %pg (%llu corrected)\n",
+			    m->index, leg->bdev,
+			    leg->role == DCDMIRROR_ROLE_LOCAL ? "local" : "remote",
+			    (unsigned long long)io->sector, (unsigned long long)end - 1,
+			    m->legs[src].bdev, atomic64_read(&leg->stats.corrected));
+}
+
+/* Rewrites the ranges of read errors, one at a time (see dcdmirror_fix_read()). */
+static void dcdmirror_fix_work(struct work_struct *work)
+{
+	struct dcdmirror *m = container_of(work, struct dcdmirror, fix_work);
+	struct dcdmirror_io *io;
+
+	for (;;) {
+		spin_lock_irq(&m->fix_lock);
+		io = list_first_entry_or_null(&m->fix_list, struct dcdmirror_io, node);
+		if (io)
+			list_del_init(&io->node);
+		spin_unlock_irq(&m->fix_lock);
+		if (!io)
+			return;
+		dcdmirror_fix_read(m, io);
+		/* ends the master with the data the other leg gave it */
+		dcdmirror_io_done(io);
+	}
+}
+
+int dcdmirror_io_init(struct dcdmirror *m)
+{
+	unsigned int i;
+	int ret;
+
+	m->fix_pages = kcalloc(2 * DCDMIRROR_FIX_PAGES, sizeof(*m->fix_pages), GFP_KERNEL);
+	if (!m->fix_pages)
+		return -ENOMEM;
+	for (i = 0; i < 2 * DCDMIRROR_FIX_PAGES; i++) {
+		m->fix_pages[i] = alloc_page(GFP_KERNEL);
+		if (!m->fix_pages[i]) {
+			ret = -ENOMEM;
+			goto out_pages;
+		}
+	}
+	spin_lock_init(&m->fix_lock);
+	INIT_LIST_HEAD(&m->fix_list);
+	INIT_WORK(&m->fix_work, dcdmirror_fix_work);
 	ret = mempool_init_kmalloc_pool(&m->io_pool, DCDMIRROR_IO_POOL,
 					sizeof(struct dcdmirror_io));
 	if (ret)
-		return ret;
+		goto out_pages;
 	ret = bioset_init(&m->bs, BIO_POOL_SIZE,
 			  offsetof(struct dcdmirror_clone, bio), 0);
 	if (ret)
@@ -722,14 +959,18 @@ out_bs:
 	bioset_exit(&m->bs);
 out_pool:
 	mempool_exit(&m->io_pool);
+out_pages:
+	dcdmirror_free_fix_pages(m);
 	return ret;
 }
 
 void dcdmirror_io_exit(struct dcdmirror *m)
 {
-	/* no write is left (inflight is zero), but the worker may still run */
+	/* no write is left (inflight is zero), but the workers may still run */
 	flush_work(&m->send_work);
+	flush_work(&m->fix_work);
 	bioset_exit(&m->behind_bs);
 	bioset_exit(&m->bs);
 	mempool_exit(&m->io_pool);
+	dcdmirror_free_fix_pages(m);
 }

@@ -290,16 +290,19 @@ static ssize_t resync_rate_store(struct device *dev, struct device_attribute *at
 static DEVICE_ATTR_RW(resync_rate);
 
 /*
- * "STATE leg=N chunks=DONE/TOTAL bytes=B speed=KiB/s eta=s barrier_waits=W":
- * the resync running, or the last one (W: writes that waited for a chunk
- * being copied, since the array started); "none" if there was none.
+ * "STATE leg=N chunks=DONE/TOTAL bytes=B speed=KiB/s eta=s barrier_waits=W
+ * start=S pos=P checkpoint=C checkpoints=K": the resync running, or the
+ * last one (W: writes that waited for a chunk being copied or a read
+ * error's rewrite, since the array started; S: the chunk it started or
+ * resumed at, P: the chunk it is at, C: the one the superblocks record,
+ * K: checkpoints written); "none" if there was none.
  */
 static ssize_t resync_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
 	struct dcdmirror *m = dev_to_dcdmirror(dev);
 	struct dcdmirror_resync_stats rs;
-	u64 speed, eta, waits;
+	u64 speed, eta, waits, ckpt;
 
 	dcdmirror_resync_progress(m, &rs, &speed, &eta);
 	if (!rs.started)
@@ -308,10 +311,14 @@ static ssize_t resync_show(struct device *dev, struct device_attribute *attr,
 	spin_lock_irq(&m->bm.lock);
 	waits = m->bm.barrier_waits;
 	spin_unlock_irq(&m->bm.lock);
+	mutex_lock(&m->sb_lock);
+	ckpt = m->resync_ckpt;
+	mutex_unlock(&m->sb_lock);
 	return sysfs_emit(buf,
-			  "%s leg=%u chunks=%llu/%llu bytes=%llu speed=%llu eta=%llu barrier_waits=%llu\n",
+			  "%s leg=%u chunks=%llu/%llu bytes=%llu speed=%llu eta=%llu barrier_waits=%llu start=%llu pos=%llu checkpoint=%llu checkpoints=%llu\n",
 			  !rs.end ? "running" : m->resync_failed ? "failed" : "done",
-			  rs.leg, rs.chunks, rs.total, rs.bytes, speed, eta, waits);
+			  rs.leg, rs.chunks, rs.total, rs.bytes, speed, eta, waits,
+			  rs.start_chunk, rs.pos, ckpt, rs.checkpoints);
 }
 static DEVICE_ATTR_RO(resync);
 
@@ -376,6 +383,48 @@ static ssize_t legs_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(legs);
 
+/* a leg with more read errors than this (halved each hour) is failed */
+static ssize_t max_read_errors_show(struct device *dev, struct device_attribute *attr,
+				    char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(dev_to_dcdmirror(dev)->max_read_errors));
+}
+
+static ssize_t max_read_errors_store(struct device *dev, struct device_attribute *attr,
+				     const char *buf, size_t len)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint(buf, 10, &n);
+	if (ret)
+		return ret;
+	WRITE_ONCE(dev_to_dcdmirror(dev)->max_read_errors, n);
+	return len;
+}
+static DEVICE_ATTR_RW(max_read_errors);
+
+/*
+ * One line per leg: "INDEX CORRECTED SECTORS RECENT": read errors
+ * corrected by a rewrite, the sectors rewritten, and the read errors
+ * counted against max_read_errors.
+ */
+static ssize_t read_errors_show(struct device *dev, struct device_attribute *attr,
+				char *buf)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+	unsigned int i;
+	int len = 0;
+
+	for (i = 0; i < m->nr_legs; i++)
+		len += sysfs_emit_at(buf, len, "%u %llu %llu %u\n", i,
+				     atomic64_read(&m->legs[i].stats.corrected),
+				     atomic64_read(&m->legs[i].stats.corrected_sectors),
+				     READ_ONCE(m->legs[i].read_errors));
+	return len;
+}
+static DEVICE_ATTR_RO(read_errors);
+
 static struct attribute *dcdmirror_attrs[] = {
 	&dev_attr_mode.attr,
 	&dev_attr_state.attr,
@@ -388,6 +437,8 @@ static struct attribute *dcdmirror_attrs[] = {
 	&dev_attr_async_flush.attr,
 	&dev_attr_lag.attr,
 	&dev_attr_coalesce.attr,
+	&dev_attr_max_read_errors.attr,
+	&dev_attr_read_errors.attr,
 	NULL,
 };
 
@@ -556,6 +607,7 @@ static int dcdmirror_create_new(struct dcdmirror *m, struct dcdmirror_ioc_create
 	if (!(c->flags & DCDMIRROR_CREATE_ASSUME_CLEAN)) {
 		set_bit(DCDMIRROR_LEG_REBUILDING_BIT, &m->legs[1].flags);
 		m->legs[1].base_events = 0;
+		dcdmirror_resync_new(m, true);
 		dcdmirror_bitmap_set_all(m);
 	}
 	return 0;
@@ -584,6 +636,7 @@ int dcdmirror_create(struct dcdmirror_ioc_create *c)
 	m->max_lag_kib = c->max_lag_kib ?: DCDMIRROR_MAX_LAG_KIB_DEFAULT;
 	m->max_lag_ms = c->max_lag_ms ?: DCDMIRROR_MAX_LAG_MS_DEFAULT;
 	m->async_flags = c->async_flags;
+	m->max_read_errors = DCDMIRROR_MAX_READ_ERRORS;
 	m->nr_legs = DCDMIRROR_MAX_LEGS;
 	dcd_open_gate_init(&m->gate);
 	spin_lock_init(&m->state_lock);
@@ -949,10 +1002,13 @@ static int dcdmirror_leg_add_op(struct dcdmirror *m, struct dcdmirror_ioc_leg_op
 	leg->bdev = bdev;
 	leg->dev = dev;
 	leg->base_events = by_bitmap ? events : 0;
+	/* as md's new rdev: the read errors of before do not count */
+	leg->read_errors = 0;
 	set_bit(DCDMIRROR_LEG_REBUILDING_BIT, &leg->flags);
 	clear_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags);
 	spin_unlock_irq(&m->state_lock);
 	mutex_unlock(&m->cfg_lock);
+	dcdmirror_resync_new(m, !by_bitmap);
 	dcdmirror_bitmap_allow_clear(m, false);
 	if (m->has_sb)
 		dcdmirror_sb_write(m, DCDMIRROR_SB_ACTIVE);
@@ -1086,6 +1142,9 @@ static void dcdmirror_leg_info(struct dcdmirror_leg *leg,
 	li->lat_max_us = div_u64(atomic64_read(&leg->stats.lat_max_ns), 1000);
 	li->inflight_bytes = atomic64_read(&leg->stats.inflight_bytes);
 	li->merged = atomic64_read(&leg->stats.merged);
+	li->corrected = atomic64_read(&leg->stats.corrected);
+	li->corrected_sectors = atomic64_read(&leg->stats.corrected_sectors);
+	li->read_errors = READ_ONCE(leg->read_errors);
 }
 
 /* Fills info for info->index; the caller has zeroed the out fields. */
@@ -1123,7 +1182,10 @@ int dcdmirror_get_info(struct dcdmirror_ioc_info *info)
 		info->resync_bytes = rs.bytes;
 		info->resync_msecs = jiffies_to_msecs((rs.end ?: jiffies) - rs.start);
 		info->resync_eta = rs.end ? 0 : eta;
+		info->resync_start = rs.start_chunk;
+		info->resync_pos = rs.pos;
 	}
+	info->max_read_errors = READ_ONCE(m->max_read_errors);
 	info->inflight = atomic_read(&m->inflight);
 	info->state = info->inflight ? DCDMIRROR_STATE_ACTIVE :
 				       DCDMIRROR_STATE_CLEAN;
@@ -1135,6 +1197,12 @@ int dcdmirror_get_info(struct dcdmirror_ioc_info *info)
 		mutex_lock(&m->sb_lock);
 		info->events = m->events;
 		info->events_cleared = m->events_cleared;
+		mutex_unlock(&m->sb_lock);
+	}
+	if (dcdmirror_resync_active(m)) {
+		mutex_lock(&m->sb_lock);
+		info->resync_checkpoint = m->resync_ckpt;
+		info->resync_full = m->resync_full;
 		mutex_unlock(&m->sb_lock);
 	}
 	if (m->unclean)

@@ -4,7 +4,9 @@
  * are set from the in-sync leg to the leg being rebuilt, one chunk at a
  * time under the bitmap's chunk barrier (writes to that chunk wait, as
  * raid1's barrier), at most resync_rate KiB/s, and pausing briefly when
- * the array has foreground I/O.
+ * the array has foreground I/O. Every few seconds it checkpoints: the
+ * copied chunks' bits are cleared and the superblocks record its place,
+ * so that a resync stopped midway resumes there at the next assemble.
  */
 #define pr_fmt(fmt) "dcdmirror: " fmt
 
@@ -12,6 +14,7 @@
 #include <linux/blkdev.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
+#include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <dcdmirror/mirror_format.h>
@@ -20,6 +23,9 @@
 
 #define RESYNC_PAGES		64	/* a copy step: 256 KiB */
 #define RESYNC_STEP_SECTORS	(RESYNC_PAGES << (PAGE_SHIFT - SECTOR_SHIFT))
+/* a checkpoint (see mirror_format.h) after this long or this much copied */
+#define RESYNC_CKPT_MS		3000
+#define RESYNC_CKPT_BYTES	(64ULL << 20)
 /* with foreground I/O it pauses unless it is slower than this, KiB/s */
 #define RESYNC_YIELD_FLOOR	1024
 
@@ -48,9 +54,9 @@ void dcdmirror_resync_kick(struct dcdmirror *m)
 	wake_up(&m->resync_wq);
 }
 
-static int dcdmirror_resync_io(struct dcdmirror *m, unsigned int i,
-			       sector_t sector, unsigned int sectors,
-			       struct page **pages, blk_opf_t opf)
+/* Synchronous I/O of sectors at sector of leg i, from or to pages. */
+int dcdmirror_sync_io(struct dcdmirror *m, unsigned int i, sector_t sector,
+		      unsigned int sectors, struct page **pages, blk_opf_t opf)
 {
 	struct dcdmirror_leg *leg = &m->legs[i];
 	unsigned int bytes = sectors << SECTOR_SHIFT, p;
@@ -93,13 +99,13 @@ static int dcdmirror_resync_chunk(struct dcdmirror *m, unsigned int src,
 	while (s < end) {
 		unsigned int n = min_t(sector_t, end - s, RESYNC_STEP_SECTORS);
 
-		ret = dcdmirror_resync_io(m, src, s, n, pages, REQ_OP_READ);
+		ret = dcdmirror_sync_io(m, src, s, n, pages, REQ_OP_READ);
 		if (ret) {
 			pr_err("dcdmirror%u: resync: read error %d on %pg at sector %llu\n",
 			       m->index, ret, m->legs[src].bdev, (unsigned long long)s);
 			break;
 		}
-		ret = dcdmirror_resync_io(m, dst, s, n, pages, REQ_OP_WRITE);
+		ret = dcdmirror_sync_io(m, dst, s, n, pages, REQ_OP_WRITE);
 		if (ret) {
 			pr_err("dcdmirror%u: resync: write error %d on %pg at sector %llu\n",
 			       m->index, ret, m->legs[dst].bdev, (unsigned long long)s);
@@ -146,13 +152,64 @@ static bool dcdmirror_resync_throttle(struct dcdmirror *m, unsigned long *mark,
 	}
 }
 
+/*
+ * A new resync of the leg about to be rebuilt, from chunk 0; full: every
+ * chunk is to be copied (its bits are all set). Under sb_lock, or before
+ * the array runs.
+ */
+void dcdmirror_resync_new(struct dcdmirror *m, bool full)
+{
+	m->resync_ckpt = 0;
+	m->resync_full = full;
+	get_random_bytes(&m->resync_id, sizeof(m->resync_id));
+}
+
+/*
+ * Record that the chunks copied so far are on leg dst (see "Resync
+ * checkpoint" in mirror_format.h): dst flushes its cache, the bits of the
+ * chunks copied since the last checkpoint are cleared and written, and
+ * then the superblocks say where a resync stopped here resumes (pos).
+ */
+static void dcdmirror_resync_checkpoint(struct dcdmirror *m, unsigned int dst,
+					u64 pos)
+{
+	int ret;
+
+	dcdmirror_io_begin(m);
+	ret = blkdev_issue_flush(m->legs[dst].bdev);
+	dcdmirror_io_end(m);
+	if (ret) {
+		pr_err("dcdmirror%u: resync: cache flush of %pg failed: error %d\n",
+		       m->index, m->legs[dst].bdev, ret);
+		dcdmirror_fail_leg(m, dst);
+		return;
+	}
+	dcdmirror_bitmap_clear_synced(m, dst);
+	dcdmirror_bitmap_flush(m);
+	mutex_lock(&m->sb_lock);
+	if (!test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[dst].flags)) {
+		m->resync_ckpt = pos;
+		if (m->has_sb)
+			dcdmirror_sb_write(m, DCDMIRROR_SB_ACTIVE);
+	}
+	mutex_unlock(&m->sb_lock);
+	spin_lock_irq(&m->resync_lock);
+	m->resync.checkpoints++;
+	spin_unlock_irq(&m->resync_lock);
+}
+
+/*
+ * Copy the chunks whose bits are set to leg dst: from the checkpoint to
+ * the end, then those below it (set again by writes since, or by a crash).
+ */
 static void dcdmirror_resync_run(struct dcdmirror *m, unsigned int dst)
 {
 	struct page *pages[RESYNC_PAGES] = { };
-	unsigned long mark = jiffies;
-	u64 chunk = 0, bytes = 0, mark_bytes = 0, fg, n, total;
+	unsigned long mark = jiffies, ckpt_time = jiffies;
+	u64 chunk, bytes = 0, mark_bytes = 0, ckpt_bytes = 0, fg, n, total;
+	u64 start, end = m->bm.chunks;
 	unsigned int i, rate = READ_ONCE(m->resync_rate);
-	bool done = false, ok = false;
+	bool done = false, ok = false, wrapped = false;
 	int src = dcdmirror_read_leg(m);
 
 	if (src < 0 || src == dst)
@@ -162,9 +219,16 @@ static void dcdmirror_resync_run(struct dcdmirror *m, unsigned int dst)
 		if (!pages[i]) {
 			pr_err("dcdmirror%u: resync: out of memory, retrying\n", m->index);
 			dcdmirror_resync_sleep(m, 1000);
-			goto out;
+			goto out_free;
 		}
 	}
+	mutex_lock(&m->sb_lock);
+	start = min(m->resync_ckpt, m->bm.chunks);
+	mutex_unlock(&m->sb_lock);
+	/* copies of an earlier resync are no business of this one */
+	spin_lock_irq(&m->bm.lock);
+	bitmap_zero(m->bm.synced, m->bm.chunks);
+	spin_unlock_irq(&m->bm.lock);
 	/*
 	 * Counted before resync_lock: bm.lock comes first in the lock order,
 	 * and the count must not run with interrupts off under another lock.
@@ -175,19 +239,37 @@ static void dcdmirror_resync_run(struct dcdmirror *m, unsigned int dst)
 	m->resync.total = total;
 	m->resync.chunks = 0;
 	m->resync.bytes = 0;
+	m->resync.start_chunk = start;
+	m->resync.pos = start;
+	m->resync.checkpoints = 0;
 	m->resync.start = jiffies;
 	m->resync.end = 0;
 	m->resync.started = true;
 	m->resync_failed = false;
 	spin_unlock_irq(&m->resync_lock);
-	pr_info("dcdmirror%u: resync of %pg from %pg: %llu chunks of %u KiB\n",
-		m->index, m->legs[dst].bdev, m->legs[src].bdev, m->resync.total,
-		1U << (m->bm.chunk_shift - 1));
+	if (start)
+		pr_info("dcdmirror%u: resync of %pg from %pg resumes at chunk %llu (sector %llu): %llu chunks of %u KiB\n",
+			m->index, m->legs[dst].bdev, m->legs[src].bdev, start,
+			start << m->bm.chunk_shift, total, 1U << (m->bm.chunk_shift - 1));
+	else
+		pr_info("dcdmirror%u: resync of %pg from %pg: %llu chunks of %u KiB\n",
+			m->index, m->legs[dst].bdev, m->legs[src].bdev, total,
+			1U << (m->bm.chunk_shift - 1));
 
+	chunk = start;
 	fg = atomic64_read(&m->fg_ios);
-	while (dcdmirror_bitmap_next(m, &chunk)) {
+	for (;;) {
 		u64 ms, speed;
 
+		if (!dcdmirror_bitmap_next(m, &chunk) || chunk >= end) {
+			if (wrapped || !start)
+				break;
+			/* below the checkpoint: chunks written since */
+			wrapped = true;
+			chunk = 0;
+			end = start;
+			continue;
+		}
 		if (kthread_should_stop())
 			goto out;
 		if (test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[dst].flags) ||
@@ -205,10 +287,13 @@ static void dcdmirror_resync_run(struct dcdmirror *m, unsigned int dst)
 		i = dcdmirror_resync_chunk(m, src, dst, chunk, pages, &n);
 		dcdmirror_io_end(m);
 		bytes += n;
+		if (!i)
+			dcdmirror_bitmap_synced(m, chunk);
 		spin_lock_irq(&m->resync_lock);
 		m->resync.bytes = bytes;
 		if (!i)
 			m->resync.chunks++;
+		m->resync.pos = chunk + 1;
 		/* chunks written ahead of it during the walk count too */
 		m->resync.total = max(m->resync.total, m->resync.chunks);
 		spin_unlock_irq(&m->resync_lock);
@@ -218,11 +303,25 @@ static void dcdmirror_resync_run(struct dcdmirror *m, unsigned int dst)
 			goto out;
 		}
 		chunk++;
+		if (bytes - ckpt_bytes >= RESYNC_CKPT_BYTES ||
+		    time_after_eq(jiffies, ckpt_time + msecs_to_jiffies(RESYNC_CKPT_MS))) {
+			dcdmirror_resync_checkpoint(m, dst, wrapped ? m->bm.chunks : chunk);
+			ckpt_bytes = bytes;
+			ckpt_time = jiffies;
+		}
 		if (!dcdmirror_resync_throttle(m, &mark, &mark_bytes, &rate, bytes))
 			goto out;
 	}
 	done = true;
 out:
+	/* stopped: where it was, so that the next assemble goes on from there */
+	if (!done && !test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[dst].flags)) {
+		dcdmirror_resync_checkpoint(m, dst, wrapped ? m->bm.chunks : chunk);
+		pr_info("dcdmirror%u: resync of %pg stopped after %llu chunks: checkpoint at chunk %llu\n",
+			m->index, m->legs[dst].bdev, m->resync.chunks,
+			wrapped ? m->bm.chunks : chunk);
+	}
+out_free:
 	for (i = 0; i < RESYNC_PAGES; i++)
 		if (pages[i])
 			__free_page(pages[i]);
@@ -234,6 +333,8 @@ out:
 			ok = true;
 		}
 		spin_unlock_irq(&m->state_lock);
+		if (ok)
+			m->resync_ckpt = 0;
 		/* in sync on disk first: only then may bits be cleared */
 		if (ok && m->has_sb)
 			dcdmirror_sb_write(m, DCDMIRROR_SB_ACTIVE);

@@ -113,7 +113,8 @@ static int dcdmirror_sb_read(struct dcdmirror *m, unsigned int i,
 		dcdmirror_create_err(c, "%pg: superblock checksum is wrong", bdev);
 		return -EINVAL;
 	}
-	if (le32_to_cpu(sb->version) != DCDMIRROR_SB_VERSION) {
+	if (le32_to_cpu(sb->version) < DCDMIRROR_SB_VERSION_MIN ||
+	    le32_to_cpu(sb->version) > DCDMIRROR_SB_VERSION) {
 		dcdmirror_create_err(c, "%pg: superblock version %u is not supported",
 				     bdev, le32_to_cpu(sb->version));
 		return -EINVAL;
@@ -159,10 +160,35 @@ static int dcdmirror_sb_read(struct dcdmirror *m, unsigned int i,
 }
 
 /*
+ * Does the source's superblock record a checkpoint of a resync of leg
+ * stale, and does stale's carry the same resync_id? Then it resumes:
+ * resync_ckpt, resync_id and resync_full are set from it.
+ */
+static bool dcdmirror_sb_resume(struct dcdmirror *m, struct dcdmirror_sb *src,
+				struct dcdmirror_sb *stale, unsigned int i)
+{
+	u32 flags = le32_to_cpu(src->resync_flags);
+	u64 off = le64_to_cpu(src->resync_offset);
+
+	if (!(flags & DCDMIRROR_SB_RESYNC_ACTIVE) ||
+	    !(le32_to_cpu(stale->resync_flags) & DCDMIRROR_SB_RESYNC_ACTIVE) ||
+	    le32_to_cpu(src->resync_leg) != i ||
+	    !src->resync_id || src->resync_id != stale->resync_id ||
+	    off & ((1ULL << m->bm.chunk_shift) - 1) ||
+	    off >> m->bm.chunk_shift > m->bm.chunks)
+		return false;
+	m->resync_ckpt = off >> m->bm.chunk_shift;
+	m->resync_id = le64_to_cpu(src->resync_id);
+	m->resync_full = flags & DCDMIRROR_SB_RESYNC_FULL;
+	return true;
+}
+
+/*
  * Start from the legs' superblocks: they must belong to the same array. The
  * leg with more events is the source; the other one is stale and resynced,
- * by bitmap if it is recent enough. After a stop that was not clean, the
- * chunks the bitmap marks are copied from the local leg to the remote one.
+ * by bitmap if it is recent enough; a resync that was stopped resumes at
+ * its checkpoint. After a stop that was not clean, the chunks the bitmap
+ * marks are copied from the local leg to the remote one.
  */
 int dcdmirror_sb_assemble(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 {
@@ -239,6 +265,7 @@ int dcdmirror_sb_assemble(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 			c->index, m->legs[src].bdev, ev[src], m->legs[stale].bdev,
 			ev[stale], m->legs[stale].bdev, full ? "full" : "bitmap");
 	} else if (m->unclean) {
+		/* no resync was running: the rebuilt leg keeps older events */
 		stale = 1;
 		pr_warn("dcdmirror%u: was not stopped cleanly: resync of the chunks the bitmap marks\n",
 			c->index);
@@ -248,8 +275,20 @@ int dcdmirror_sb_assemble(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 	}
 	set_bit(DCDMIRROR_LEG_REBUILDING_BIT, &m->legs[stale].flags);
 	m->legs[stale].base_events = ev[stale];
-	if (full)
-		dcdmirror_bitmap_set_all(m);
+	if (dcdmirror_sb_resume(m, sb[src], sb[stale], stale)) {
+		/* a full one has not looked at the chunks from there on */
+		full = full || m->resync_full;
+		m->resync_full = full;
+		if (full)
+			dcdmirror_bitmap_set_from(m, m->resync_ckpt);
+		pr_info("dcdmirror%u: the %s resync of %pg stopped at chunk %llu (sector %llu): it resumes there\n",
+			c->index, full ? "full" : "bitmap", m->legs[stale].bdev,
+			m->resync_ckpt, m->resync_ckpt << m->bm.chunk_shift);
+	} else {
+		dcdmirror_resync_new(m, full);
+		if (full)
+			dcdmirror_bitmap_set_all(m);
+	}
 	ret = 0;
 out:
 	for (i = 0; i < m->nr_legs; i++)
@@ -319,10 +358,15 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 {
 	struct dcdmirror_sb *sb = page_address(m->sb_page);
 	bool in_sync = !dcdmirror_degraded(m);
-	unsigned int i, j;
+	unsigned int i, j, target = m->nr_legs;
 	int ret, err = 0;
 
 	m->events++;
+	/* the leg a resync rebuilds, if any: its checkpoint goes along */
+	for (i = 0; i < m->nr_legs; i++)
+		if (m->legs[i].bdev &&
+		    dcdmirror_leg_state(&m->legs[i]) == DCDMIRROR_LEG_REBUILDING)
+			target = i;
 	if (in_sync)
 		m->events_cleared = m->events;
 	for (i = 0; i < m->nr_legs; i++) {
@@ -351,7 +395,10 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 		sb->leg_sectors = cpu_to_le64(bdev_nr_sectors(leg->bdev));
 		/* so does one being resynced, until it is done */
 		sb->events = cpu_to_le64(rebuilding ? leg->base_events : m->events);
-		sb->events_cleared = cpu_to_le64(m->events_cleared);
+		/* never above its events (a new leg being rebuilt has 0) */
+		sb->events_cleared = cpu_to_le64(rebuilding ?
+						 min(m->events_cleared, leg->base_events) :
+						 m->events_cleared);
 		sb->bitmap_sector = cpu_to_le64(leg->bitmap_sector);
 		sb->bitmap_chunk_sectors = cpu_to_le32(1U << m->bm.chunk_shift);
 		sb->bitmap_chunks = cpu_to_le64(m->bm.chunks);
@@ -360,6 +407,14 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 		sb->utime = cpu_to_le64(ktime_get_real_seconds());
 		for (j = 0; j < m->nr_legs && j < ARRAY_SIZE(sb->leg_state); j++)
 			sb->leg_state[j] = cpu_to_le32(dcdmirror_leg_state(&m->legs[j]));
+		if (target < m->nr_legs) {
+			sb->resync_flags = cpu_to_le32(DCDMIRROR_SB_RESYNC_ACTIVE |
+						       (m->resync_full ?
+							DCDMIRROR_SB_RESYNC_FULL : 0));
+			sb->resync_leg = cpu_to_le32(target);
+			sb->resync_offset = cpu_to_le64(m->resync_ckpt << m->bm.chunk_shift);
+			sb->resync_id = cpu_to_le64(m->resync_id);
+		}
 		sb->crc = cpu_to_le32(dcdmirror_sb_crc(sb));
 		ret = dcdmirror_sb_io(leg->bdev, leg->sb_sector, m->sb_page,
 				      REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH | REQ_FUA);

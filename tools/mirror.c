@@ -429,7 +429,15 @@ static int do_detail(const char *dev, unsigned int index, int argc, char **argv)
 		printf("     Bytes Copied : %" PRIu64 "\n", (uint64_t)info.resync_bytes);
 		printf("     Resync Speed : %u KiB/s\n", info.resync_speed);
 		printf("      Resync Time : %" PRIu64 " ms\n", (uint64_t)info.resync_msecs);
+		printf("   Resync Started : chunk %" PRIu64 "%s\n", (uint64_t)info.resync_start,
+		       info.resync_start ? " (resumed at a checkpoint)" : "");
+		printf("  Resync Position : chunk %" PRIu64 "\n", (uint64_t)info.resync_pos);
+		if (info.flags & DCDMIRROR_INFO_RESYNC)
+			printf("Resync Checkpoint : chunk %" PRIu64 " (%s resync)\n",
+			       (uint64_t)info.resync_checkpoint,
+			       info.resync_full ? "full" : "bitmap");
 	}
+	printf("  Max Read Errors : %u\n", info.max_read_errors);
 	printf("\n");
 	printf("   Number   Major   Minor   Role     State      Size        Device\n");
 	for (i = 0; i < info.nr_legs && i < DCDMIRROR_MAX_LEGS; i++) {
@@ -444,14 +452,22 @@ static int do_detail(const char *dev, unsigned int index, int argc, char **argv)
 	}
 	printf("\n");
 	printf("   Number   Reads        Read Bytes       Writes       Write Bytes      Errors"
-	       "   Lat Avg us  Lat Max us\n");
+	       "   Lat Avg us  Lat Max us  Corrected\n");
 	for (i = 0; i < info.nr_legs && i < DCDMIRROR_MAX_LEGS; i++) {
 		const struct dcdmirror_ioc_leg_info *l = &info.legs[i];
 
 		printf("   %6u   %-11" PRIu64 "  %-15" PRIu64 "  %-11" PRIu64 "  %-15" PRIu64
-		       "  %-7" PRIu64 "  %-10" PRIu64 "  %" PRIu64 "\n", i, (uint64_t)l->reads,
-		       (uint64_t)l->read_bytes, (uint64_t)l->writes, (uint64_t)l->write_bytes,
-		       (uint64_t)l->errors, (uint64_t)l->lat_avg_us, (uint64_t)l->lat_max_us);
+		       "  %-7" PRIu64 "  %-10" PRIu64 "  %-10" PRIu64 "  %" PRIu64 "\n", i,
+		       (uint64_t)l->reads, (uint64_t)l->read_bytes, (uint64_t)l->writes,
+		       (uint64_t)l->write_bytes, (uint64_t)l->errors, (uint64_t)l->lat_avg_us,
+		       (uint64_t)l->lat_max_us, (uint64_t)l->corrected);
+	}
+	for (i = 0; i < info.nr_legs && i < DCDMIRROR_MAX_LEGS; i++) {
+		const struct dcdmirror_ioc_leg_info *l = &info.legs[i];
+
+		printf("Leg %u Read Errors : %" PRIu64 " corrected (%" PRIu64
+		       " sectors rewritten), %u counted\n", i, (uint64_t)l->corrected,
+		       (uint64_t)l->corrected_sectors, l->read_errors);
 	}
 	return 0;
 }
@@ -740,5 +756,17 @@ int mirror_examine(const char *path)
 		printf("     Bitmap Dirty : unreadable\n");
 	printf("   Events Cleared : %" PRIu64 "\n", (uint64_t)le64toh(sb.events_cleared));
 	printf("      Resync Rate : %u KiB/s\n", le32toh(sb.resync_rate));
+	if (le32toh(sb.resync_flags) & DCDMIRROR_SB_RESYNC_ACTIVE) {
+		uint64_t off = le64toh(sb.resync_offset);
+		uint32_t cs = le32toh(sb.bitmap_chunk_sectors);
+
+		printf("Resync Checkpoint : leg %u at sector %" PRIu64 " (chunk %" PRIu64
+		       "), %s resync, id %016" PRIx64 "\n", le32toh(sb.resync_leg), off,
+		       cs ? off / cs : 0,
+		       le32toh(sb.resync_flags) & DCDMIRROR_SB_RESYNC_FULL ? "full" : "bitmap",
+		       (uint64_t)le64toh(sb.resync_id));
+	} else {
+		printf("Resync Checkpoint : none\n");
+	}
 	return 0;
 }

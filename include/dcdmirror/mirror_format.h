@@ -30,6 +30,19 @@
  * while a leg was out: a stale leg with at least that many events is
  * brought up to date by copying the chunks whose bits are set; an older or
  * foreign leg needs a full copy.
+ *
+ * Resync checkpoint (version 3): a resync clears the bit of each chunk it
+ * has copied (after a cache flush of the leg it rebuilds), and the only
+ * exception to the rule above: these chunks are what that leg no longer
+ * lacks. Every few seconds, and when it is stopped, it writes the bitmap
+ * and then both superblocks with resync_flags ACTIVE, resync_leg,
+ * resync_id and resync_offset: below resync_offset, every chunk the leg
+ * lacks has its bit set (copied chunks are clear, chunks written since are
+ * set again). A full resync (flag FULL) has not looked at the chunks from
+ * resync_offset on: assemble sets all their bits again and resumes there,
+ * if the stale leg's superblock carries the same resync_id. A bitmap
+ * resync simply goes on with the bits left. resync_offset is a multiple of
+ * the bitmap chunk; resync_flags is 0 when no leg is being rebuilt.
  */
 #ifndef DCDMIRROR_MIRROR_FORMAT_H
 #define DCDMIRROR_MIRROR_FORMAT_H
@@ -37,7 +50,8 @@
 #include <linux/types.h>
 
 #define DCDMIRROR_SB_MAGIC		0x315252494d444344ULL	/* "DCDMIRR1" */
-#define DCDMIRROR_SB_VERSION		2
+#define DCDMIRROR_SB_VERSION		3	/* 2: no resync checkpoint */
+#define DCDMIRROR_SB_VERSION_MIN	2
 #define DCDMIRROR_SB_SIZE		4096
 #define DCDMIRROR_META_SECTORS		2048	/* 1 MiB */
 /* the bitmap area: the metadata area less the superblock */
@@ -45,6 +59,12 @@
 #define DCDMIRROR_BITMAP_BLOCK		4096	/* unit of bitmap writes */
 #define DCDMIRROR_BITMAP_MIN_CHUNK	4096
 #define DCDMIRROR_BITMAP_DEF_CHUNK	65536	/* doubled until it fits */
+
+/* dcdmirror_sb.resync_flags */
+#define DCDMIRROR_SB_RESYNC_ACTIVE	1	/* resync_* describe a resync */
+#define DCDMIRROR_SB_RESYNC_FULL	2	/* it copies every chunk at and
+						 * above resync_offset
+						 */
 
 /* dcdmirror_sb.state */
 #define DCDMIRROR_SB_CLEAN		1	/* stopped cleanly: legs equal */
@@ -76,7 +96,12 @@ struct dcdmirror_sb {
 	__le32 max_lag_kib;		/* async mode bounds; 0: default */
 	__le32 max_lag_ms;
 	__le32 async_flags;		/* DCDMIRROR_ASYNC_* */
-	__u8   reserved[3940];		/* zero */
+	/* version 3: the resync checkpoint (zero in version 2) */
+	__le32 resync_flags;		/* DCDMIRROR_SB_RESYNC_* */
+	__le64 resync_offset;		/* checkpoint, array sectors */
+	__le64 resync_id;		/* names the resync, on both legs */
+	__le32 resync_leg;		/* the leg being rebuilt */
+	__u8   reserved[3916];		/* zero */
 };
 
 /* Where the superblock of a leg of leg_sectors sectors is. */

@@ -193,6 +193,14 @@ struct dcdmirror_ioc_leg_info {
 	__u64 merged;		/* writes sent merged into another's request
 				 * (async mode coalescing)
 				 */
+	__u64 corrected;	/* read errors corrected: the range was
+				 * rewritten from another leg and read back
+				 */
+	__u64 corrected_sectors;	/* sectors rewritten for them */
+	__u32 read_errors;	/* counted against max_read_errors (halved
+				 * for each hour without one)
+				 */
+	__u32 reserved;
 };
 
 /* GET_INFO: index in, the rest out. */
@@ -229,6 +237,15 @@ struct dcdmirror_ioc_info {
 	__u64 lag_oldest_us;	/* age of the oldest of them */
 	__u32 max_lag_kib;
 	__u32 max_lag_ms;
+	__u32 max_read_errors;	/* a leg with more read errors is failed */
+	__u32 resync_full;	/* 1: the resync copies every chunk from its
+				 * checkpoint on, not only those marked
+				 */
+	__u64 resync_start;	/* chunk it started (or resumed) at */
+	__u64 resync_pos;	/* chunk it is at */
+	__u64 resync_checkpoint;	/* chunk in the superblocks: assemble
+					 * resumes there
+					 */
 	struct dcdmirror_ioc_leg_info legs[DCDMIRROR_MAX_LEGS];
 };
 
