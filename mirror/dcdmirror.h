@@ -82,6 +82,9 @@ struct dcdmirror_bitmap {
 	unsigned int nr_blocks;		/* DCDMIRROR_BITMAP_BLOCK blocks */
 	unsigned long dirty_blocks[BITS_TO_LONGS(256)];	/* to be written */
 	unsigned long writing_blocks[BITS_TO_LONGS(256)];	/* being written */
+	/* async mode: written to the local leg, owed to the remote leg */
+	unsigned long lazy_blocks[BITS_TO_LONGS(256)];
+	u64 lazy_writes;		/* remote bitmap writes deferred */
 	bool clear_ok;			/* every leg in sync and recorded so */
 	u64 resync_chunk;		/* writes to it wait; U64_MAX: none */
 	/* a read error's rewrite: writes to [fix_first, fix_last] wait */
@@ -324,6 +327,7 @@ int dcdmirror_bitmap_load(struct dcdmirror *m, unsigned int leg);
 bool dcdmirror_bitmap_start_write(struct dcdmirror *m, struct dcdmirror_io *io);
 void dcdmirror_bitmap_end_write(struct dcdmirror *m, struct dcdmirror_io *io);
 int dcdmirror_bitmap_flush(struct dcdmirror *m);
+void dcdmirror_bitmap_flush_lazy(struct dcdmirror *m);
 void dcdmirror_bitmap_set_all(struct dcdmirror *m);
 void dcdmirror_bitmap_clear_all(struct dcdmirror *m);
 void dcdmirror_bitmap_allow_clear(struct dcdmirror *m, bool ok);

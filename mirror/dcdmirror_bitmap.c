@@ -3,9 +3,11 @@
  * dcdmirror write-intent bitmap (layout in mirror_format.h), after md's
  * bitmap: a write counts itself in each chunk it covers; if a chunk's bit is
  * not yet on disk the write is queued until a worker has written the bitmap
- * block (FUA) to every working leg. A daemon clears the bits of chunks that
- * stayed without writes for a whole period, and only while every leg is in
- * sync, so that the set bits cover all a stale leg may lack.
+ * block (FUA) to every working leg (in async mode, to the local leg only:
+ * the remote leg gets it later, see dcdmirror_bitmap_lazy()). A daemon
+ * clears the bits of chunks that stayed without writes for a whole period,
+ * and only while every leg is in sync, so that the set bits cover all a
+ * stale leg may lack.
  */
 #define pr_fmt(fmt) "dcdmirror: " fmt
 
@@ -137,9 +139,41 @@ static int dcdmirror_bitmap_io(struct dcdmirror *m, unsigned int i,
 	return ret;
 }
 
-/* Write the blocks set in blocks to every working leg. */
-static int dcdmirror_bitmap_write(struct dcdmirror *m, unsigned long *blocks)
+/*
+ * May leg i get its bitmap blocks later? In async mode, the remote leg,
+ * while the local leg is in sync: the remote leg's bitmap is read only
+ * when it is the source at assemble, that is when it has more events than
+ * the local leg, which only a superblock write after the local leg left
+ * gives it, and dcdmirror_sb_write() first brings its bitmap up to date
+ * (dcdmirror_bitmap_flush_lazy()). A crash of either site leaves the
+ * local leg's bitmap, written before every write, to decide.
+ */
+static bool dcdmirror_bitmap_lazy(struct dcdmirror *m, unsigned int i)
 {
+	unsigned int j;
+
+	if (READ_ONCE(m->mode) != DCDMIRROR_MODE_ASYNC ||
+	    m->legs[i].role != DCDMIRROR_ROLE_REMOTE)
+		return false;
+	for (j = 0; j < m->nr_legs; j++)
+		if (m->legs[j].role == DCDMIRROR_ROLE_LOCAL)
+			return m->legs[j].bdev &&
+			       !test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[j].flags) &&
+			       !test_bit(DCDMIRROR_LEG_REBUILDING_BIT, &m->legs[j].flags);
+	return false;
+}
+
+/*
+ * Write the blocks set in blocks to every working leg, with write_mutex
+ * held (bm->pages hold each block's last image). A remote leg that may
+ * wait (dcdmirror_bitmap_lazy()) gets them later; one that may not gets
+ * those it was owed too. lazy_only: write the owed blocks only, to the
+ * remote legs (blocks is ignored).
+ */
+static int dcdmirror_bitmap_write(struct dcdmirror *m, unsigned long *blocks,
+				  bool lazy_only)
+{
+	DECLARE_BITMAP(these, 256);
 	unsigned int i, b, e;
 	int ret, err = 0;
 
@@ -148,7 +182,25 @@ static int dcdmirror_bitmap_write(struct dcdmirror *m, unsigned long *blocks)
 
 		if (!leg->bdev || test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags))
 			continue;
-		for_each_set_bitrange(b, e, blocks, m->bm.nr_blocks) {
+		if (lazy_only && leg->role != DCDMIRROR_ROLE_REMOTE)
+			continue;
+		spin_lock_irq(&m->bm.lock);
+		if (!lazy_only && dcdmirror_bitmap_lazy(m, i)) {
+			bitmap_or(m->bm.lazy_blocks, m->bm.lazy_blocks, blocks, 256);
+			m->bm.lazy_writes++;
+			spin_unlock_irq(&m->bm.lock);
+			continue;
+		}
+		if (lazy_only)
+			bitmap_copy(these, m->bm.lazy_blocks, 256);
+		else if (leg->role == DCDMIRROR_ROLE_REMOTE)
+			bitmap_or(these, blocks, m->bm.lazy_blocks, 256);
+		else
+			bitmap_copy(these, blocks, 256);
+		if (leg->role == DCDMIRROR_ROLE_REMOTE)
+			bitmap_zero(m->bm.lazy_blocks, 256);
+		spin_unlock_irq(&m->bm.lock);
+		for_each_set_bitrange(b, e, these, m->bm.nr_blocks) {
 			ret = dcdmirror_bitmap_io(m, i, b, e - b,
 						  REQ_OP_WRITE | REQ_SYNC | REQ_FUA);
 			if (!ret)
@@ -162,6 +214,26 @@ static int dcdmirror_bitmap_write(struct dcdmirror *m, unsigned long *blocks)
 		}
 	}
 	return err;
+}
+
+/*
+ * Bring the bitmap of the remote leg up to date: the blocks it was owed
+ * in async mode (see dcdmirror_bitmap_lazy()). Process context.
+ */
+void dcdmirror_bitmap_flush_lazy(struct dcdmirror *m)
+{
+	struct dcdmirror_bitmap *bm = &m->bm;
+	bool owed;
+
+	if (!m->has_sb || !bm->pages)
+		return;
+	mutex_lock(&bm->write_mutex);
+	spin_lock_irq(&bm->lock);
+	owed = !bitmap_empty(bm->lazy_blocks, 256);
+	spin_unlock_irq(&bm->lock);
+	if (owed)
+		dcdmirror_bitmap_write(m, NULL, true);
+	mutex_unlock(&bm->write_mutex);
 }
 
 /*
@@ -190,7 +262,7 @@ int dcdmirror_bitmap_flush(struct dcdmirror *m)
 	spin_unlock_irq(&bm->lock);
 
 	if (m->has_sb && !bitmap_empty(blocks, 256))
-		ret = dcdmirror_bitmap_write(m, blocks);
+		ret = dcdmirror_bitmap_write(m, blocks, false);
 
 	spin_lock_irq(&bm->lock);
 	bitmap_andnot(bm->writing_blocks, bm->writing_blocks, blocks, 256);
@@ -354,6 +426,8 @@ static void dcdmirror_bitmap_daemon(struct work_struct *work)
 	spin_unlock_irq(&bm->lock);
 	if (any)
 		dcdmirror_bitmap_flush(m);
+	/* the remote leg's bitmap stays at most a period behind */
+	dcdmirror_bitmap_flush_lazy(m);
 	queue_delayed_work(dcdmirror_wq, &bm->daemon, dcdmirror_bitmap_delay());
 }
 

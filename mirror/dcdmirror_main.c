@@ -322,14 +322,23 @@ static ssize_t resync_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(resync);
 
-/* "CHUNK_BYTES CHUNKS DIRTY" */
+/*
+ * "CHUNK_BYTES CHUNKS DIRTY DEFERRED OWED": DEFERRED counts the bitmap
+ * writes async mode did not wait for on the remote leg, OWED the blocks
+ * the remote leg has yet to get.
+ */
 static ssize_t bitmap_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
 	struct dcdmirror *m = dev_to_dcdmirror(dev);
+	u64 deferred, owed;
 
-	return sysfs_emit(buf, "%u %llu %llu\n", 512U << m->bm.chunk_shift,
-			  m->bm.chunks, dcdmirror_bitmap_weight(m));
+	spin_lock_irq(&m->bm.lock);
+	deferred = m->bm.lazy_writes;
+	owed = bitmap_weight(m->bm.lazy_blocks, 256);
+	spin_unlock_irq(&m->bm.lock);
+	return sysfs_emit(buf, "%u %llu %llu %llu %llu\n", 512U << m->bm.chunk_shift,
+			  m->bm.chunks, dcdmirror_bitmap_weight(m), deferred, owed);
 }
 static DEVICE_ATTR_RO(bitmap);
 

@@ -361,6 +361,11 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 	unsigned int i, j, target = m->nr_legs;
 	int ret, err = 0;
 
+	/*
+	 * The remote leg's bitmap first, if async mode owes it blocks: once
+	 * its events pass the local leg's, assemble reads its bitmap.
+	 */
+	dcdmirror_bitmap_flush_lazy(m);
 	m->events++;
 	/* the leg a resync rebuilds, if any: its checkpoint goes along */
 	for (i = 0; i < m->nr_legs; i++)
