@@ -71,6 +71,7 @@ struct dcdmirror_bitmap {
 	unsigned long dirty_blocks[BITS_TO_LONGS(256)];	/* to be written */
 	unsigned long writing_blocks[BITS_TO_LONGS(256)];	/* being written */
 	bool clear_ok;			/* every leg in sync and recorded so */
+	bool cleared;			/* bits cleared since the last write */
 	u64 resync_chunk;		/* writes to it wait; U64_MAX: none */
 	u64 barrier_waits;		/* writes that waited for it */
 	struct list_head pending;	/* writes waiting for a bitmap write */

@@ -5,7 +5,10 @@
  * not yet on disk the write is queued until a worker has written the bitmap
  * block (FUA) to every working leg. A daemon clears the bits of chunks that
  * stayed without writes for a whole period, and only while every leg is in
- * sync, so that the set bits cover all a stale leg may lack.
+ * sync, so that the set bits cover all a stale leg may lack. A bitmap write
+ * that clears bits is preceded by a flush of the leg (as md's bitmap writes
+ * are): the writes to those chunks completed, but may still be in a volatile
+ * disk cache, and must not be lost in a crash that keeps the cleared bit.
  */
 #define pr_fmt(fmt) "dcdmirror: " fmt
 
@@ -132,20 +135,23 @@ static int dcdmirror_bitmap_io(struct dcdmirror *m, unsigned int i,
 	return ret;
 }
 
-/* Write the blocks set in blocks to every working leg. */
-static int dcdmirror_bitmap_write(struct dcdmirror *m, unsigned long *blocks)
+/* Write the blocks set in blocks to every working leg (preflush: flush it first). */
+static int dcdmirror_bitmap_write(struct dcdmirror *m, unsigned long *blocks,
+				  blk_opf_t preflush)
 {
 	unsigned int i, b, e;
 	int ret, err = 0;
 
 	for (i = 0; i < m->nr_legs; i++) {
 		struct dcdmirror_leg *leg = &m->legs[i];
+		blk_opf_t flush = preflush;
 
 		if (!leg->bdev || test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags))
 			continue;
 		for_each_set_bitrange(b, e, blocks, m->bm.nr_blocks) {
 			ret = dcdmirror_bitmap_io(m, i, b, e - b,
-						  REQ_OP_WRITE | REQ_SYNC | REQ_FUA);
+						  REQ_OP_WRITE | REQ_SYNC | REQ_FUA | flush);
+			flush = 0;
 			if (!ret)
 				continue;
 			pr_err("dcdmirror%u: %pg: bitmap write failed: error %d\n",
@@ -168,12 +174,16 @@ int dcdmirror_bitmap_flush(struct dcdmirror *m)
 	struct dcdmirror_bitmap *bm = &m->bm;
 	DECLARE_BITMAP(blocks, 256);
 	struct dcdmirror_io *io, *tmp;
+	blk_opf_t preflush;
 	LIST_HEAD(list);
 	unsigned int b;
 	int ret = 0;
 
 	mutex_lock(&bm->write_mutex);
 	spin_lock_irq(&bm->lock);
+	/* the image written holds every bit cleared so far */
+	preflush = bm->cleared ? REQ_PREFLUSH : 0;
+	bm->cleared = false;
 	list_splice_init(&bm->pending, &list);
 	bitmap_copy(blocks, bm->dirty_blocks, 256);
 	bitmap_or(bm->writing_blocks, bm->writing_blocks, blocks, 256);
@@ -185,7 +195,7 @@ int dcdmirror_bitmap_flush(struct dcdmirror *m)
 	spin_unlock_irq(&bm->lock);
 
 	if (m->has_sb && !bitmap_empty(blocks, 256))
-		ret = dcdmirror_bitmap_write(m, blocks);
+		ret = dcdmirror_bitmap_write(m, blocks, preflush);
 
 	spin_lock_irq(&bm->lock);
 	bitmap_andnot(bm->writing_blocks, bm->writing_blocks, blocks, 256);
@@ -333,6 +343,7 @@ static void dcdmirror_bitmap_daemon(struct work_struct *work)
 		if (!bm->count[c] && !__test_and_clear_bit(c, bm->recent)) {
 			__clear_bit_le(c, bm->bits);
 			__set_bit(c / BITS_PER_BLOCK, bm->dirty_blocks);
+			bm->cleared = true;
 			any = true;
 		}
 		c++;
@@ -366,6 +377,7 @@ void dcdmirror_bitmap_clear_all(struct dcdmirror *m)
 	if (bm->clear_ok) {
 		memset(bm->bits, 0, (size_t)bm->nr_blocks * DCDMIRROR_BITMAP_BLOCK);
 		bitmap_set(bm->dirty_blocks, 0, bm->nr_blocks);
+		bm->cleared = true;
 	}
 	spin_unlock_irq(&bm->lock);
 }
