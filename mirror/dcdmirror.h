@@ -86,6 +86,7 @@ struct dcdmirror_bitmap {
 	unsigned long lazy_blocks[BITS_TO_LONGS(256)];
 	u64 lazy_writes;		/* remote bitmap writes deferred */
 	bool clear_ok;			/* every leg in sync and recorded so */
+	bool cleared;			/* bits cleared since the last write */
 	u64 resync_chunk;		/* writes to it wait; U64_MAX: none */
 	/* a read error's rewrite: writes to [fix_first, fix_last] wait */
 	u64 fix_first;			/* U64_MAX: none */

@@ -8,6 +8,10 @@
  * clears the bits of chunks that stayed without writes for a whole period,
  * and only while every leg is in sync, so that the set bits cover all a
  * stale leg may lack.
+ * A bitmap write that clears bits is preceded by a flush of the leg (as
+ * md's bitmap writes are): the writes to those chunks completed, but may
+ * still be in a volatile disk cache, and must not be lost in a crash that
+ * keeps the cleared bit.
  */
 #define pr_fmt(fmt) "dcdmirror: " fmt
 
@@ -168,10 +172,12 @@ static bool dcdmirror_bitmap_lazy(struct dcdmirror *m, unsigned int i)
  * held (bm->pages hold each block's last image). A remote leg that may
  * wait (dcdmirror_bitmap_lazy()) gets them later; one that may not gets
  * those it was owed too. lazy_only: write the owed blocks only, to the
- * remote legs (blocks is ignored).
+ * remote legs (blocks is ignored). preflush: flush each leg first (the
+ * blocks clear bits); owed blocks may clear bits too, so a leg that gets
+ * them is always flushed first.
  */
 static int dcdmirror_bitmap_write(struct dcdmirror *m, unsigned long *blocks,
-				  bool lazy_only)
+				  bool lazy_only, blk_opf_t preflush)
 {
 	DECLARE_BITMAP(these, 256);
 	unsigned int i, b, e;
@@ -179,6 +185,7 @@ static int dcdmirror_bitmap_write(struct dcdmirror *m, unsigned long *blocks,
 
 	for (i = 0; i < m->nr_legs; i++) {
 		struct dcdmirror_leg *leg = &m->legs[i];
+		blk_opf_t flush = preflush;
 
 		if (!leg->bdev || test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags))
 			continue;
@@ -197,12 +204,16 @@ static int dcdmirror_bitmap_write(struct dcdmirror *m, unsigned long *blocks,
 			bitmap_or(these, blocks, m->bm.lazy_blocks, 256);
 		else
 			bitmap_copy(these, blocks, 256);
-		if (leg->role == DCDMIRROR_ROLE_REMOTE)
+		if (leg->role == DCDMIRROR_ROLE_REMOTE) {
+			if (!bitmap_empty(m->bm.lazy_blocks, 256))
+				flush = REQ_PREFLUSH;
 			bitmap_zero(m->bm.lazy_blocks, 256);
+		}
 		spin_unlock_irq(&m->bm.lock);
 		for_each_set_bitrange(b, e, these, m->bm.nr_blocks) {
 			ret = dcdmirror_bitmap_io(m, i, b, e - b,
-						  REQ_OP_WRITE | REQ_SYNC | REQ_FUA);
+						  REQ_OP_WRITE | REQ_SYNC | REQ_FUA | flush);
+			flush = 0;
 			if (!ret)
 				continue;
 			pr_err("dcdmirror%u: %pg: bitmap write failed: error %d\n",
@@ -232,7 +243,7 @@ void dcdmirror_bitmap_flush_lazy(struct dcdmirror *m)
 	owed = !bitmap_empty(bm->lazy_blocks, 256);
 	spin_unlock_irq(&bm->lock);
 	if (owed)
-		dcdmirror_bitmap_write(m, NULL, true);
+		dcdmirror_bitmap_write(m, NULL, true, REQ_PREFLUSH);
 	mutex_unlock(&bm->write_mutex);
 }
 
@@ -245,12 +256,16 @@ int dcdmirror_bitmap_flush(struct dcdmirror *m)
 	struct dcdmirror_bitmap *bm = &m->bm;
 	DECLARE_BITMAP(blocks, 256);
 	struct dcdmirror_io *io, *tmp;
+	blk_opf_t preflush;
 	LIST_HEAD(list);
 	unsigned int b;
 	int ret = 0;
 
 	mutex_lock(&bm->write_mutex);
 	spin_lock_irq(&bm->lock);
+	/* the image written holds every bit cleared so far */
+	preflush = bm->cleared ? REQ_PREFLUSH : 0;
+	bm->cleared = false;
 	list_splice_init(&bm->pending, &list);
 	bitmap_copy(blocks, bm->dirty_blocks, 256);
 	bitmap_or(bm->writing_blocks, bm->writing_blocks, blocks, 256);
@@ -262,7 +277,7 @@ int dcdmirror_bitmap_flush(struct dcdmirror *m)
 	spin_unlock_irq(&bm->lock);
 
 	if (m->has_sb && !bitmap_empty(blocks, 256))
-		ret = dcdmirror_bitmap_write(m, blocks, false);
+		ret = dcdmirror_bitmap_write(m, blocks, false, preflush);
 
 	spin_lock_irq(&bm->lock);
 	bitmap_andnot(bm->writing_blocks, bm->writing_blocks, blocks, 256);
@@ -419,6 +434,7 @@ static void dcdmirror_bitmap_daemon(struct work_struct *work)
 		if (!bm->count[c] && !__test_and_clear_bit(c, bm->recent)) {
 			__clear_bit_le(c, bm->bits);
 			__set_bit(c / BITS_PER_BLOCK, bm->dirty_blocks);
+			bm->cleared = true;
 			any = true;
 		}
 		c++;
@@ -454,6 +470,7 @@ void dcdmirror_bitmap_clear_all(struct dcdmirror *m)
 	if (bm->clear_ok) {
 		memset(bm->bits, 0, (size_t)bm->nr_blocks * DCDMIRROR_BITMAP_BLOCK);
 		bitmap_set(bm->dirty_blocks, 0, bm->nr_blocks);
+		bm->cleared = true;
 	}
 	spin_unlock_irq(&bm->lock);
 }
@@ -601,6 +618,7 @@ void dcdmirror_bitmap_clear_synced(struct dcdmirror *m, unsigned int leg)
 		if (!bm->count[c] && test_bit_le(c, bm->bits)) {
 			__clear_bit_le(c, bm->bits);
 			__set_bit(c / BITS_PER_BLOCK, bm->dirty_blocks);
+			bm->cleared = true;
 		}
 		if (!(++n % 1024)) {
 			spin_unlock_irq(&bm->lock);
