@@ -108,11 +108,11 @@ def md_table(headers, rows):
 
 
 def plot(png, title, xlabel, ylabel, series, kind="lines", logx=False, logy=False,
-         xtics=None):
+         xtics=None, yrange=None):
     """Draw SERIES ({name: [(x, y), ...]}, in order) into PNG with gnuplot.
     kind: 'lines' (x numeric), 'points', or 'bars' (x are category labels,
     one cluster per label). Also writes PNG's data next to it (.dat) so the
-    plot can be redrawn. Returns False (and says why) when gnuplot is missing."""
+    plot can be redrawn. yrange: (low, high), either None for automatic. Returns False (and says why) when gnuplot is missing."""
     base = os.path.splitext(png)[0]
     dat = base + ".dat"
     names = list(series)
@@ -149,6 +149,8 @@ def plot(png, title, xlabel, ylabel, series, kind="lines", logx=False, logy=Fals
         gp.append("set logscale x")
     if logy:
         gp.append("set logscale y")
+    if yrange:
+        gp.append("set yrange [%s:%s]" % tuple("*" if v is None else v for v in yrange))
     if xtics:
         gp.append("set xtics (%s)" % ", ".join('"%s" %s' % (t, t) for t in xtics))
     if kind == "bars":
