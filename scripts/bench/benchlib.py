@@ -108,11 +108,14 @@ def md_table(headers, rows):
 
 
 def plot(png, title, xlabel, ylabel, series, kind="lines", logx=False, logy=False,
-         xtics=None, yrange=None):
+         xtics=None, yrange=None, ymin=None):
     """Draw SERIES ({name: [(x, y), ...]}, in order) into PNG with gnuplot.
     kind: 'lines' (x numeric), 'points', or 'bars' (x are category labels,
     one cluster per label). Also writes PNG's data next to it (.dat) so the
-    plot can be redrawn. yrange: (low, high), either None for automatic. Returns False (and says why) when gnuplot is missing."""
+    plot can be redrawn. yrange: (low, high), either None for automatic. ymin:
+    the lower end of the y axis, also for bars (for a log scale, whose
+    automatic range may hide small values). Returns False (and says why)
+    when gnuplot is missing."""
     base = os.path.splitext(png)[0]
     dat = base + ".dat"
     names = list(series)
@@ -157,11 +160,15 @@ def plot(png, title, xlabel, ylabel, series, kind="lines", logx=False, logy=Fals
         gp += ["set style data histograms", "set style histogram clustered gap 1",
                "set style fill solid 0.8 border -1", "set yrange [0:*]",
                "set xtics rotate by -30"]
+        if ymin is not None:
+            gp.append("set yrange [%g:*]" % ymin)
         cols = ", ".join('"%s" using %d:xtic(1) title columnheader(%d)' % (dat, i + 2, i + 2)
                          for i in range(len(names)))
         gp.append("plot " + cols)
     else:
         style = "linespoints" if kind == "lines" else "points pointsize 0.4"
+        if ymin is not None:
+            gp.append("set yrange [%g:*]" % ymin)
         gp.append("plot " + ", ".join('"%s" index %d using 1:2 with %s title "%s"'
                                        % (dat, i, style, n) for i, n in enumerate(names)))
     with open(base + ".gp", "w") as f:
