@@ -195,18 +195,39 @@ def _has_cairo():
     return _cairo
 
 
+def cpu_busy_jiffies():
+    """Busy time of all CPUs so far, in clock ticks (/proc/stat: every state
+    but idle and iowait): the difference over a run, per I/O, is the CPU
+    cost of an I/O through the whole stack (submitter, driver, workers)."""
+    with open("/proc/stat") as f:
+        for line in f:
+            v = line.split()
+            if v[0] == "cpu":
+                return sum(int(x) for x in v[1:4] + v[6:9])
+    raise RuntimeError("no cpu line in /proc/stat")
+
+
+def cpu_us_per_io(busy_jiffies, ios):
+    """Microseconds of CPU per I/O from a busy-time difference in ticks."""
+    return int(busy_jiffies) * 1e6 / os.sysconf("SC_CLK_TCK") / max(int(ios), 1)
+
+
 def _main(argv):
     """bash entry: 'fio-row JSON OP [KEY=VALUE]...' prints one CSV line of
-    KEY values followed by the fio figures (see FIO_FIELDS)."""
+    KEY values followed by the fio figures (see FIO_FIELDS); 'cpu-busy'
+    prints cpu_busy_jiffies()."""
     if len(argv) >= 3 and argv[1] == "fio-row":
         s = fio_stats(argv[2], argv[3] if len(argv) > 3 else "write")
         extra = [a.split("=", 1)[1] for a in argv[4:]]
         print(",".join(extra + ["%.2f" % s[k] for k in FIO_FIELDS]))
         return 0
+    if len(argv) == 2 and argv[1] == "cpu-busy":
+        print(cpu_busy_jiffies())
+        return 0
     if len(argv) == 2 and argv[1] == "fio-fields":
         print(",".join(FIO_FIELDS))
         return 0
-    print("usage: benchlib.py fio-row JSON [read|write] [KEY=VALUE]... | fio-fields",
+    print("usage: benchlib.py fio-row JSON [read|write] [KEY=VALUE]... | fio-fields | cpu-busy",
           file=sys.stderr)
     return 2
 
