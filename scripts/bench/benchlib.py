@@ -18,14 +18,17 @@ import sys
 
 def fio_stats(path, op="write", job=0):
     """One fio job's figures from fio's JSON output (--output-format=json):
-    iops, bw_kib, lat_avg_us/p50/p99/p999/max (completion latency, us),
-    ios, runtime_s, usr_cpu, sys_cpu (percent of one CPU)."""
+    iops, bw_kib, lat_avg_us/p50/p99/p999/max (us), ios, runtime_s,
+    usr_cpu, sys_cpu (percent of one CPU). Latency is the total (submission
+    plus completion: a driver that completes a write inside submit_bio, as
+    an NVRAM buffer does, spends it all in submission) with percentiles when
+    fio ran with --lat_percentiles=1, else completion latency (clat)."""
     with open(path) as f:
         text = f.read()
     # fio may print notices before the JSON object
     j = json.loads(text[text.index("{"):])["jobs"][job]
     d = j[op]
-    lat = d.get("clat_ns") or d.get("lat_ns")
+    lat = d.get("lat_ns") if "percentile" in d.get("lat_ns", {}) else d.get("clat_ns")
     pct = lat.get("percentile", {})
     return {
         "iops": d["iops"],
