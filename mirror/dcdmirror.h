@@ -306,6 +306,13 @@ extern struct workqueue_struct *dcdmirror_wq;
 void dcdmirror_submit_bio(struct bio *bio);
 void dcdmirror_dispatch_write(struct dcdmirror_io *io);
 bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i);
+
+/* "local" or "remote", for messages and sysfs */
+static inline const char *dcdmirror_role_name(const struct dcdmirror_leg *leg)
+{
+	return leg->role == DCDMIRROR_ROLE_LOCAL ? "local" : "remote";
+}
+
 int dcdmirror_read_leg(struct dcdmirror *m);
 void dcdmirror_io_begin(struct dcdmirror *m);
 void dcdmirror_io_end(struct dcdmirror *m);

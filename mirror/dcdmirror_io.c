@@ -115,7 +115,7 @@ bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i)
 		dcdmirror_bitmap_allow_clear(m, false);
 		pr_err("dcdmirror%u: %pg (%s leg) failed: marked faulty, running degraded\n",
 		       m->index, leg->bdev,
-		       leg->role == DCDMIRROR_ROLE_LOCAL ? "local" : "remote");
+		       dcdmirror_role_name(leg));
 		queue_work(dcdmirror_wq, &m->sb_work);
 		wake_up(&m->resync_wq);
 	}
@@ -864,7 +864,7 @@ static void dcdmirror_fix_read(struct dcdmirror *m, struct dcdmirror_io *io)
 	if (errs > max) {
 		pr_err("dcdmirror%u: %pg (%s leg): %u read errors, more than max_read_errors %u\n",
 		       m->index, leg->bdev,
-		       leg->role == DCDMIRROR_ROLE_LOCAL ? "local" : "remote", errs, max);
+		       dcdmirror_role_name(leg), errs, max);
 		dcdmirror_fail_leg(m, bad);
 		return;
 	}
@@ -882,7 +882,7 @@ static void dcdmirror_fix_read(struct dcdmirror *m, struct dcdmirror_io *io)
 	if (ret == -EREMOTEIO) {
 		pr_err("dcdmirror%u: %pg (%s leg): read error at sectors %llu-%llu not corrected\n",
 		       m->index, leg->bdev,
-		       leg->role == DCDMIRROR_ROLE_LOCAL ? "local" : "remote",
+		       dcdmirror_role_name(leg),
 		       (unsigned long long)io->sector, (unsigned long long)end - 1);
 		dcdmirror_fail_leg(m, bad);
 		return;
@@ -893,7 +893,7 @@ static void dcdmirror_fix_read(struct dcdmirror *m, struct dcdmirror_io *io)
 	atomic64_add(io->nr_sectors, &leg->stats.corrected_sectors);
 	pr_info_ratelimited("dcdmirror%u: %pg (%s leg): read error corrected: sectors %llu-%llu rewritten from %pg (%llu corrected)\n",
 			    m->index, leg->bdev,
-			    leg->role == DCDMIRROR_ROLE_LOCAL ? "local" : "remote",
+			    dcdmirror_role_name(leg),
 			    (unsigned long long)io->sector, (unsigned long long)end - 1,
 			    m->legs[src].bdev, atomic64_read(&leg->stats.corrected));
 }

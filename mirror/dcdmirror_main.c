@@ -36,11 +36,6 @@ void dcdmirror_resync_done(void)
 	wake_up_all(&dcdmirror_resync_waitq);
 }
 
-static const char *const dcdmirror_role_names[] = {
-	[DCDMIRROR_ROLE_LOCAL] = "local",
-	[DCDMIRROR_ROLE_REMOTE] = "remote",
-};
-
 static const char *const dcdmirror_mode_names[] = {
 	[DCDMIRROR_MODE_SYNC] = "sync",
 	[DCDMIRROR_MODE_ASYNC] = "async",
@@ -381,11 +376,11 @@ static ssize_t legs_show(struct device *dev, struct device_attribute *attr,
 
 		if (leg->bdev)
 			len += sysfs_emit_at(buf, len, "%u %s %pg %u:%u %s\n", i,
-					     dcdmirror_role_names[leg->role], leg->bdev,
+					     dcdmirror_role_name(leg), leg->bdev,
 					     MAJOR(leg->dev), MINOR(leg->dev), state);
 		else
 			len += sysfs_emit_at(buf, len, "%u %s - 0:0 %s\n", i,
-					     dcdmirror_role_names[leg->role], state);
+					     dcdmirror_role_name(leg), state);
 	}
 	mutex_unlock(&m->cfg_lock);
 	return len;
@@ -865,7 +860,7 @@ static int dcdmirror_leg_fail_op(struct dcdmirror *m, struct dcdmirror_ioc_leg_o
 	struct dcdmirror_leg *leg = &m->legs[i];
 
 	if (!leg->bdev) {
-		dcdmirror_op_err(op, "the %s leg is missing", dcdmirror_role_names[leg->role]);
+		dcdmirror_op_err(op, "the %s leg is missing", dcdmirror_role_name(leg));
 		return -ENODEV;
 	}
 	if (test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags)) {
@@ -887,7 +882,7 @@ static int dcdmirror_leg_remove_op(struct dcdmirror *m, struct dcdmirror_ioc_leg
 
 	if (!bdev) {
 		dcdmirror_op_err(op, "the %s leg is missing already",
-				 dcdmirror_role_names[leg->role]);
+				 dcdmirror_role_name(leg));
 		return -ENODEV;
 	}
 	if (!test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags)) {
@@ -907,7 +902,7 @@ static int dcdmirror_leg_remove_op(struct dcdmirror *m, struct dcdmirror_ioc_leg
 	dcdmirror_resume(m);
 	bd_unlink_disk_holder(bdev, m->disk);
 	pr_info("dcdmirror%u: %pg (%s leg) removed\n", m->index, bdev,
-		dcdmirror_role_names[leg->role]);
+		dcdmirror_role_name(leg));
 	blkdev_put(bdev, DCDMIRROR_LEG_MODE);
 	return 0;
 }
@@ -1032,7 +1027,7 @@ static int dcdmirror_leg_add_op(struct dcdmirror *m, struct dcdmirror_ioc_leg_op
 	m->resync_failed = false;
 	spin_unlock_irq(&m->resync_lock);
 	pr_info("dcdmirror%u: %pg %s as the %s leg: %s resync\n", m->index, bdev,
-		readd ? "re-added" : "added", dcdmirror_role_names[leg->role],
+		readd ? "re-added" : "added", dcdmirror_role_name(leg),
 		by_bitmap ? "bitmap" : "full");
 	dcdmirror_resync_kick(m);
 	return 0;
