@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make            build mirror/dcdmirror.ko, dcd/dcd.ko and tools/dcdctl
+# make            build mirror/dcdmirror.ko, dcd/dcd.ko, tools/dcdctl and the
+#                 benchmarks' scripts/bench/spc-replay
 # make check      run the test suite in a QEMU guest (tests/check)
 # make check-long the same with the long versions of fuzz and stress tests
 # make demo       install, build, and run the main job in a QEMU guest
@@ -11,15 +12,18 @@
 KVER ?= $(shell scripts/kver)
 KDIR ?= /lib/modules/$(KVER)/build
 
-.PHONY: all modules tools check check-long demo bench clean
+.PHONY: all modules tools bench-tools check check-long demo bench clean
 
-all: modules tools
+all: modules tools bench-tools
 
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 tools:
 	$(MAKE) -C tools
+
+bench-tools:
+	$(MAKE) -C scripts/bench
 
 check: all
 	scripts/check $(TESTS)
@@ -41,3 +45,4 @@ bench: all
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools clean
+	$(MAKE) -C scripts/bench clean
