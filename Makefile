@@ -109,8 +109,8 @@ uninstall:
 		$(addprefix $(SYSTEMDUNITDIR)/,$(notdir $(UNITS))) \
 		$(addprefix $(UDEVRULESDIR)/,$(notdir $(UDEVRULES))))
 
-# dpkg-buildpackage -b, the packages moved from .. into build/deb/ (as root or
-# with fakeroot; scripts/deps --pkg installs the build tools)
+# dpkg-buildpackage -b in a copy of the tree under build/src/, the packages
+# into build/deb/ (the build tools come from scripts/deps --pkg)
 deb:
 	scripts/deb
 
