@@ -1,13 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make            build mirror/dcdmirror.ko, dcd/dcd.ko, tools/dcdctl and its man page
-# make check      install what is missing (scripts/deps), build, and run the
-#                 test suite in a QEMU guest (tests/check); TESTS="mirror dcd/001"
+# make            build mirror/dcdmirror.ko, dcd/dcd.ko and tools/dcdctl
+# make check      run the test suite in a QEMU guest (tests/check)
 # make check-long the same with the long versions of fuzz and stress tests
-# make check-installed  the tests with the installed modules (modprobe) and
-#                 /usr/sbin/dcdctl instead of the checkout's
 # make demo       install, build, and run the main job in a QEMU guest
 # make bench      every benchmark (scripts/bench/all) into .vm/bench/<date-time>/
+# make C=2 W=1    the same build with sparse and extra warnings
+# KDIR=/path      build the modules against another kernel tree
+#
+# make check and check-long install what is missing first (scripts/deps);
+# TESTS="mirror dcd/001" runs a subset
+# make check-installed  the tests with the installed modules (modprobe) and
+#                 /usr/sbin/dcdctl instead of the checkout's
 # make install    modules into $(DESTDIR)/lib/modules/$(KVER)/updates/, dcdctl,
 #                 its man page, bash completion, systemd units and udev rules
 #                 (install-modules and install-tools do either half)
@@ -15,8 +19,6 @@
 #                 SBINDIR, MANDIR, BASHCOMPDIR, SYSTEMDUNITDIR, UDEVRULESDIR
 #                 choose where, for both)
 # make deb        the dcdmirror-dkms and dcdmirror-utils packages into build/deb/
-# make C=2 W=1    the same build with sparse and extra warnings
-# KDIR=/path      build the modules against another kernel tree
 
 KVER ?= $(shell scripts/kver)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -41,8 +43,9 @@ MODULES := mirror/dcdmirror.ko dcd/dcd.ko
 MODULE_SOURCES = Kbuild $(filter-out %.mod.c,$(wildcard mirror/Kbuild mirror/Makefile \
 	mirror/*.[ch] dcd/Kbuild dcd/Makefile dcd/*.[ch])) $(shell find include -name '*.h')
 
-.PHONY: all modules tools deps check check-long check-installed demo bench \
-	install install-modules install-tools install-module-sources uninstall deb clean
+.PHONY: all modules tools check check-long demo bench clean
+.PHONY: deps check-installed install install-modules install-tools \
+	install-module-sources uninstall deb
 
 all: modules tools
 
@@ -52,10 +55,6 @@ modules:
 tools:
 	$(MAKE) -C tools
 
-deps:
-	scripts/deps
-
-# on a fresh machine the kernel headers and QEMU come first
 check: deps
 	$(MAKE) all
 	scripts/check $(TESTS)
@@ -63,6 +62,10 @@ check: deps
 check-long: deps
 	$(MAKE) all
 	CHECK_LONG=1 TEST_TIMEOUT=3600 CHECK_TIMEOUT=21600 scripts/check $(TESTS)
+
+# on a fresh machine the kernel headers and QEMU come first (make check)
+deps:
+	scripts/deps
 
 # the packages' modules and dcdctl, as installed (make deb; apt install ./build/deb/...)
 check-installed:
@@ -115,6 +118,6 @@ deb:
 	scripts/deb
 
 clean:
+	rm -rf build
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools clean
-	rm -rf build
