@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# make            build mirror/dcdmirror.ko, dcd/dcd.ko and tools/dcdctl
+# make            build mirror/dcdmirror.ko, dcd/dcd.ko, tools/dcdctl and the
+#                 benchmarks' scripts/bench/spc-replay
 # make check      run the test suite in a QEMU guest (tests/check)
 # make check-long the same with the long versions of fuzz and stress tests
 # make demo       install, build, and run the main job in a QEMU guest
@@ -43,17 +44,20 @@ MODULES := mirror/dcdmirror.ko dcd/dcd.ko
 MODULE_SOURCES = Kbuild $(filter-out %.mod.c,$(wildcard mirror/Kbuild mirror/Makefile \
 	mirror/*.[ch] dcd/Kbuild dcd/Makefile dcd/*.[ch])) $(shell find include -name '*.h')
 
-.PHONY: all modules tools check check-long demo bench clean
+.PHONY: all modules tools bench-tools check check-long demo bench clean
 .PHONY: deps check-installed install install-modules install-tools \
 	install-module-sources uninstall deb
 
-all: modules tools
+all: modules tools bench-tools
 
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 tools:
 	$(MAKE) -C tools
+
+bench-tools:
+	$(MAKE) -C scripts/bench
 
 check: deps
 	$(MAKE) all
@@ -121,3 +125,4 @@ clean:
 	rm -rf build
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools clean
+	$(MAKE) -C scripts/bench clean

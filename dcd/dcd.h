@@ -33,6 +33,8 @@
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/crc32.h>
+#include <linux/highmem.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
@@ -40,9 +42,9 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
-#include <uapi/linux/dcd.h>
 #include <dcdmirror/dcd_format.h>
-#include <dcdmirror/open_gate.h>
+#include <dcdmirror/kernel/open_gate.h>
+#include <uapi/dcdmirror/dcd.h>
 
 #define DCD_SECT_PER_BLOCK	(DCD_BLOCK_SIZE >> SECTOR_SHIFT)
 #define DCD_LBA_DEAD		U64_MAX		/* buffer slot discarded */
@@ -55,6 +57,20 @@
 #define DCD_LOG_IDLE_MS		2	/* no write for this long: log buffer */
 #define DCD_DESTAGE_BLOCKS	1024	/* blocks per destage batch */
 #define DCD_PACE_MAX_US		5000	/* gap between writes as the log fills */
+/* the largest bio the device takes: 4 MiB, 1024 blocks */
+#define DCD_MAX_IO_SECTORS	8192
+/* the largest discard or write-zeroes passed to the data disk */
+#define DCD_MAX_ZERO_SECTORS	(UINT_MAX >> SECTOR_SHIFT)
+
+/*
+ * Messages: "dcdN: ..." about one device (no pr_fmt: the prefix is in each
+ * message, as md's).
+ */
+#define dcd_err_index(index, fmt, ...) \
+	pr_err("dcd%u: " fmt, (index), ##__VA_ARGS__)
+#define dcd_err(dc, fmt, ...)	pr_err("dcd%u: " fmt, (dc)->index, ##__VA_ARGS__)
+#define dcd_warn(dc, fmt, ...)	pr_warn("dcd%u: " fmt, (dc)->index, ##__VA_ARGS__)
+#define dcd_info(dc, fmt, ...)	pr_info("dcd%u: " fmt, (dc)->index, ##__VA_ARGS__)
 
 /*
  * Index entries are xarray value entries: the low two bits say where the
@@ -227,7 +243,7 @@ struct dcd_dev {
 	unsigned int log_fill;
 	spinlock_t pace_lock;		/* pace_next */
 	u64 pace_next;
-	struct dcd_open_gate gate;
+	struct open_gate gate;
 
 	struct dcd_stats stats;
 };
@@ -239,25 +255,42 @@ struct dcd_rio {
 	struct bio bio;
 };
 
-/* dcd_log.c */
+static inline sector_t dcd_log_sector(struct dcd_dev *dc, u64 pos)
+{
+	return (dc->log_start + pos) * DCD_SECT_PER_BLOCK;
+}
+
+/* crc32c of a 4096-byte block, continuing crc */
+static inline u32 dcd_crc_page(u32 crc, struct page *page)
+{
+	void *p = kmap_local_page(page);
+
+	crc = __crc32c_le(crc, p, DCD_BLOCK_SIZE);
+	kunmap_local(p);
+	return crc;
+}
+
+/* dcd_sb.c */
 int dcd_format(struct dcd_dev *dc, char *err);
-int dcd_load(struct dcd_dev *dc, char *err);
 int dcd_read_sb(struct dcd_dev *dc, char *err);
-int dcd_recover(struct dcd_dev *dc, bool force, char *err);
+int dcd_put_sb(struct dcd_dev *dc, u32 state, u64 tail, u64 tail_seq,
+	       u64 head, u64 head_seq);
 int dcd_write_sb(struct dcd_dev *dc, u32 state);
+
+/* dcd_log.c */
+void dcd_seg_insert(struct dcd_dev *dc, struct dcd_seg *seg);
+void dcd_seg_unref(struct dcd_dev *dc, u64 pos);
+u64 dcd_log_used(struct dcd_dev *dc);
+void dcd_update_fill(struct dcd_dev *dc);
 int dcd_advance_tail(struct dcd_dev *dc);
 void dcd_log_work(struct work_struct *work);
 void dcd_kick_work(struct work_struct *work);
 void dcd_maybe_seal(struct dcd_dev *dc);
 int dcd_log_sync(struct dcd_dev *dc);
 void dcd_end_all_waiters(struct dcd_dev *dc);
-void dcd_seg_unref(struct dcd_dev *dc, u64 pos);
-u64 dcd_log_used(struct dcd_dev *dc);
-void dcd_update_fill(struct dcd_dev *dc);
-int dcd_rw_pages(struct block_device *bdev, blk_opf_t opf, sector_t sector,
-		 struct page **pages, unsigned int nr);
-int dcd_rw_vmem(struct block_device *bdev, blk_opf_t opf, sector_t sector,
-		void *buf, size_t len);
+
+/* dcd_recover.c */
+int dcd_recover(struct dcd_dev *dc, bool force, char *err);
 
 /* dcd_destage.c */
 void dcd_destage_work(struct work_struct *work);
@@ -267,7 +300,18 @@ void dcd_destage_kick(struct dcd_dev *dc, bool now);
 /* dcd_io.c */
 void dcd_submit_bio(struct bio *bio);
 
-/* dcd_main.c */
+/* dcd_sysfs.c */
+extern const struct attribute_group *dcd_attr_groups[];
 void dcd_fill_detail(struct dcd_dev *dc, struct dcd_ioc_detail *d);
+
+/* dcd_main.c: the devices, under its ctl_mutex */
+int dcd_create(struct dcd_ioc_create *c);
+int dcd_stop(struct dcd_ioc_dev *d);
+int dcd_flush(struct dcd_ioc_dev *d);
+int dcd_detail(u32 index, struct dcd_ioc_detail *d);
+
+/* dcd_ctl.c */
+int dcd_ctl_init(void);
+void dcd_ctl_exit(void);
 
 #endif /* DCD_H */

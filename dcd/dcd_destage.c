@@ -8,24 +8,8 @@
  * Index entries go away, and the log tail moves, only after the data disk has
  * flushed the copies.
  */
+#include <dcdmirror/kernel/sync_io.h>
 #include "dcd.h"
-
-struct dcd_dsync {
-	atomic_t pending;
-	blk_status_t status;
-	struct completion done;
-};
-
-static void dcd_dsync_endio(struct bio *bio)
-{
-	struct dcd_dsync *s = bio->bi_private;
-
-	if (bio->bi_status)
-		WRITE_ONCE(s->status, bio->bi_status);
-	bio_put(bio);
-	if (atomic_dec_and_test(&s->pending))
-		complete(&s->done);
-}
 
 /*
  * Submit runs of pages[0..count): a run continues while key[] grows by one
@@ -35,12 +19,10 @@ static int dcd_runs_io(struct dcd_dev *dc, struct block_device *bdev,
 		       blk_opf_t opf, u64 base, const u64 *key,
 		       unsigned int count)
 {
-	struct dcd_dsync s;
+	struct sync_io s;
 	unsigned int i = 0;
 
-	atomic_set(&s.pending, 1);
-	s.status = BLK_STS_OK;
-	init_completion(&s.done);
+	sync_io_init(&s);
 	while (i < count) {
 		unsigned int j = i + 1, k;
 		struct bio *bio;
@@ -49,17 +31,12 @@ static int dcd_runs_io(struct dcd_dev *dc, struct block_device *bdev,
 			j++;
 		bio = bio_alloc(bdev, j - i, opf, GFP_NOIO);
 		bio->bi_iter.bi_sector = (base + key[i]) * DCD_SECT_PER_BLOCK;
-		bio->bi_end_io = dcd_dsync_endio;
-		bio->bi_private = &s;
 		for (k = i; k < j; k++)
 			__bio_add_page(bio, dc->dpages[k], DCD_BLOCK_SIZE, 0);
-		atomic_inc(&s.pending);
-		submit_bio(bio);
+		sync_io_submit(&s, bio);
 		i = j;
 	}
-	if (!atomic_dec_and_test(&s.pending))
-		wait_for_completion_io(&s.done);
-	return blk_status_to_errno(READ_ONCE(s.status));
+	return sync_io_wait(&s);
 }
 
 /*
@@ -94,16 +71,14 @@ static int dcd_destage_batch(struct dcd_dev *dc, bool *wrapped)
 	ret = dcd_runs_io(dc, dc->cache_bdev, REQ_OP_READ, dc->log_start,
 			  dc->dpos, count);
 	if (ret) {
-		pr_err("dcd%u: destage: cache disk read failed (error %d)\n",
-		       dc->index, ret);
+		dcd_err(dc, "destage: cache disk read failed (error %d)\n", ret);
 		return ret;
 	}
 	ret = dcd_runs_io(dc, dc->data_bdev, REQ_OP_WRITE, 0, dc->dlba, count);
 	if (!ret)
 		ret = blkdev_issue_flush(dc->data_bdev);
 	if (ret) {
-		pr_err("dcd%u: destage: data disk write failed (error %d)\n",
-		       dc->index, ret);
+		dcd_err(dc, "destage: data disk write failed (error %d)\n", ret);
 		return ret;
 	}
 

@@ -8,40 +8,28 @@
 #include <linux/highmem.h>
 #include "dcd.h"
 
-static void dcd_copy_to_bio(struct bio *bio, struct bvec_iter *it,
-			    struct page *page)
+/*
+ * Copy one 4096-byte block between page and the bio at *it (to_bio: from the
+ * page into the bio), and advance *it past it.
+ */
+static void dcd_copy_block(struct bio *bio, struct bvec_iter *it,
+			   struct page *page, bool to_bio)
 {
-	void *src = kmap_local_page(page);
+	char *p = kmap_local_page(page);
 	unsigned int done = 0;
 
 	while (done < DCD_BLOCK_SIZE) {
 		struct bio_vec bv = bio_iter_iovec(bio, *it);
-		unsigned int len = min_t(unsigned int, bv.bv_len,
-					 DCD_BLOCK_SIZE - done);
 
-		memcpy_to_page(bv.bv_page, bv.bv_offset, src + done, len);
-		done += len;
-		bio_advance_iter_single(bio, it, len);
+		bv.bv_len = min_t(unsigned int, bv.bv_len, DCD_BLOCK_SIZE - done);
+		if (to_bio)
+			memcpy_to_bvec(&bv, p + done);
+		else
+			memcpy_from_bvec(p + done, &bv);
+		done += bv.bv_len;
+		bio_advance_iter_single(bio, it, bv.bv_len);
 	}
-	kunmap_local(src);
-}
-
-static void dcd_copy_from_bio(struct bio *bio, struct bvec_iter *it,
-			      struct page *page)
-{
-	void *dst = kmap_local_page(page);
-	unsigned int done = 0;
-
-	while (done < DCD_BLOCK_SIZE) {
-		struct bio_vec bv = bio_iter_iovec(bio, *it);
-		unsigned int len = min_t(unsigned int, bv.bv_len,
-					 DCD_BLOCK_SIZE - done);
-
-		memcpy_from_page(dst + done, bv.bv_page, bv.bv_offset, len);
-		done += len;
-		bio_advance_iter_single(bio, it, len);
-	}
-	kunmap_local(dst);
+	kunmap_local(p);
 }
 
 static struct page *dcd_buf_page(struct dcd_dev *dc, void *e)
@@ -100,12 +88,12 @@ static void dcd_read(struct dcd_dev *dc, struct bio *bio)
 			struct bvec_iter it = bio->bi_iter;
 
 			src = DCD_SRC_BUF;
-			dcd_copy_to_bio(bio, &it, dcd_buf_page(dc, e));
+			dcd_copy_block(bio, &it, dcd_buf_page(dc, e), true);
 			while (run < n) {
 				e = xa_load(&dc->map, lba + run);
 				if (!e || dcd_ent_loc(e) == DCD_LOC_LOG)
 					break;
-				dcd_copy_to_bio(bio, &it, dcd_buf_page(dc, e));
+				dcd_copy_block(bio, &it, dcd_buf_page(dc, e), true);
 				run++;
 			}
 		}
@@ -144,7 +132,7 @@ static void dcd_read(struct dcd_dev *dc, struct bio *bio)
 			rio->dc = dc;
 			rio->parent = bio;
 			bio_set_dev(clone, dc->cache_bdev);
-			clone->bi_iter.bi_sector = (dc->log_start + pos) * DCD_SECT_PER_BLOCK;
+			clone->bi_iter.bi_sector = dcd_log_sector(dc, pos);
 			clone->bi_end_io = dcd_log_read_endio;
 			submit_bio_noacct(clone);
 			break;
@@ -368,7 +356,7 @@ static void dcd_write(struct dcd_dev *dc, struct bio *bio)
 				dcd_seg_unref(dc, dcd_ent_pos(old));
 			}
 		}
-		dcd_copy_from_bio(bio, &it, b->pages[slot]);
+		dcd_copy_block(bio, &it, b->pages[slot], false);
 		i++;
 	}
 	dc->last_write = jiffies;

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dcd: module, control device /dev/dcd-control, device setup and teardown,
- * sysfs statistics under /sys/block/dcdN/dcd/.
+ * dcd: the module and the devices' lifecycle: create (format) or assemble a
+ * device over a cache disk and a data disk, stop it, flush it.
  */
-#include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <dcdmirror/kernel/page_array.h>
 #include "dcd.h"
 
 static int dcd_major;
@@ -19,14 +18,14 @@ static int dcd_open(struct block_device *bdev, fmode_t mode)
 {
 	struct dcd_dev *dc = bdev->bd_disk->private_data;
 
-	return dcd_open_gate_enter(&dc->gate);
+	return open_gate_enter(&dc->gate);
 }
 
 static void dcd_release(struct gendisk *disk, fmode_t mode)
 {
 	struct dcd_dev *dc = disk->private_data;
 
-	dcd_open_gate_leave(&dc->gate);
+	open_gate_leave(&dc->gate);
 }
 
 static const struct block_device_operations dcd_fops = {
@@ -36,275 +35,7 @@ static const struct block_device_operations dcd_fops = {
 	.release = dcd_release,
 };
 
-/* ---- statistics ---- */
-
-static u64 dcd_avg(atomic64_t *sum, atomic64_t *n)
-{
-	u64 c = atomic64_read(n);
-
-	return c ? div64_u64(atomic64_read(sum), c) : 0;
-}
-
-void dcd_fill_detail(struct dcd_dev *dc, struct dcd_ioc_detail *d)
-{
-	struct dcd_stats *st = &dc->stats;
-
-	d->cache_major = MAJOR(dc->cache_bdev->bd_dev);
-	d->cache_minor = MINOR(dc->cache_bdev->bd_dev);
-	d->data_major = MAJOR(dc->data_bdev->bd_dev);
-	d->data_minor = MINOR(dc->data_bdev->bd_dev);
-	memcpy(d->uuid, dc->uuid, sizeof(d->uuid));
-	d->size_bytes = dc->nr_blocks << DCD_BLOCK_SHIFT;
-	d->buffer_bytes = dc->buffer_bytes;
-	d->bypass_bytes = READ_ONCE(dc->bypass_bytes);
-	d->mode = dc->mode;
-	d->idle_ms = READ_ONCE(dc->idle_ms);
-	d->max_age_ms = READ_ONCE(dc->max_age_ms);
-	d->high_watermark = READ_ONCE(dc->high_watermark);
-	d->log_bytes = dc->log_blocks << DCD_BLOCK_SHIFT;
-
-	mutex_lock(&dc->lock);
-	d->flags = (dc->unclean ? DCD_DETAIL_UNCLEAN : 0) |
-		   (dc->failed ? DCD_DETAIL_FAILED : 0);
-	d->log_used_bytes = dcd_log_used(dc) << DCD_BLOCK_SHIFT;
-	d->buffer_used_bytes = (u64)(dc->active->n +
-				     (dc->flushing ? dc->flushing->n : 0)) << DCD_BLOCK_SHIFT;
-	d->dirty_bytes = (dc->buf_entries + dc->log_entries) << DCD_BLOCK_SHIFT;
-	d->head_seq = dc->next_seq;
-	d->tail_seq = dc->tail_seq;
-	mutex_unlock(&dc->lock);
-
-	d->segments_written = atomic64_read(&st->segments_written);
-	d->log_bytes_written = atomic64_read(&st->log_bytes_written);
-	d->bytes_destaged = atomic64_read(&st->bytes_destaged);
-	d->destage_runs = atomic64_read(&st->destage_runs);
-	d->idle_periods = atomic64_read(&st->idle_periods);
-	d->read_hits_buffer = atomic64_read(&st->read_hits_buffer);
-	d->read_hits_log = atomic64_read(&st->read_hits_log);
-	d->read_hits_data = atomic64_read(&st->read_hits_data);
-	d->writes = atomic64_read(&st->writes);
-	d->bypass_writes = atomic64_read(&st->bypass_writes);
-	d->flushes = atomic64_read(&st->flushes);
-	d->write_lat_ns = dcd_avg(&st->write_lat_ns, &st->writes);
-	d->flush_lat_ns = dcd_avg(&st->flush_lat_ns, &st->flushes);
-	d->paced_writes = atomic64_read(&st->paced_writes);
-	d->pace_wait_ns = dcd_avg(&st->paced_ns, &st->paced_writes);
-}
-
-static struct dcd_dev *dcd_from_dev(struct device *dev)
-{
-	return dev_to_disk(dev)->private_data;
-}
-
-#define DCD_DETAIL_ATTR(_name, _field)					\
-static ssize_t _name##_show(struct device *dev,				\
-			    struct device_attribute *attr, char *buf)	\
-{									\
-	struct dcd_ioc_detail d = {};					\
-									\
-	dcd_fill_detail(dcd_from_dev(dev), &d);				\
-	return sysfs_emit(buf, "%llu\n", (unsigned long long)d._field);	\
-}									\
-static DEVICE_ATTR_RO(_name)
-
-DCD_DETAIL_ATTR(buffer_bytes, buffer_bytes);
-DCD_DETAIL_ATTR(buffer_used_bytes, buffer_used_bytes);
-DCD_DETAIL_ATTR(log_bytes, log_bytes);
-DCD_DETAIL_ATTR(log_used_bytes, log_used_bytes);
-DCD_DETAIL_ATTR(dirty_bytes, dirty_bytes);
-DCD_DETAIL_ATTR(head_seq, head_seq);
-DCD_DETAIL_ATTR(tail_seq, tail_seq);
-DCD_DETAIL_ATTR(segments_written, segments_written);
-DCD_DETAIL_ATTR(log_bytes_written, log_bytes_written);
-DCD_DETAIL_ATTR(bytes_destaged, bytes_destaged);
-DCD_DETAIL_ATTR(destage_runs, destage_runs);
-DCD_DETAIL_ATTR(idle_periods, idle_periods);
-DCD_DETAIL_ATTR(read_hits_buffer, read_hits_buffer);
-DCD_DETAIL_ATTR(read_hits_log, read_hits_log);
-DCD_DETAIL_ATTR(paced_writes, paced_writes);
-DCD_DETAIL_ATTR(pace_wait_ns, pace_wait_ns);
-DCD_DETAIL_ATTR(read_hits_data, read_hits_data);
-DCD_DETAIL_ATTR(writes, writes);
-DCD_DETAIL_ATTR(bypass_writes, bypass_writes);
-DCD_DETAIL_ATTR(flushes, flushes);
-DCD_DETAIL_ATTR(write_lat_ns, write_lat_ns);
-DCD_DETAIL_ATTR(flush_lat_ns, flush_lat_ns);
-
-static ssize_t mode_show(struct device *dev, struct device_attribute *attr,
-			 char *buf)
-{
-	return sysfs_emit(buf, "%s\n", dcd_from_dev(dev)->mode == DCD_MODE_NVRAM ?
-			  "nvram" : "safe");
-}
-static DEVICE_ATTR_RO(mode);
-
-static ssize_t state_show(struct device *dev, struct device_attribute *attr,
-			  char *buf)
-{
-	struct dcd_dev *dc = dcd_from_dev(dev);
-
-	if (READ_ONCE(dc->failed))
-		return sysfs_emit(buf, "failed\n");
-	return sysfs_emit(buf, "%s\n", dc->unclean ? "unclean-start" : "clean");
-}
-static DEVICE_ATTR_RO(state);
-
-/* Tunables: value ranges as for dcdctl create. */
-static ssize_t dcd_store_u32(struct device *dev, const char *buf, size_t len,
-			     u32 *p, u32 min, u32 max)
-{
-	u32 v;
-	int ret = kstrtou32(buf, 0, &v);
-
-	if (ret)
-		return ret;
-	if (v < min || v > max)
-		return -EINVAL;
-	WRITE_ONCE(*p, v);
-	return len;
-}
-
-static ssize_t idle_ms_show(struct device *dev, struct device_attribute *attr,
-			    char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(dcd_from_dev(dev)->idle_ms));
-}
-
-static ssize_t idle_ms_store(struct device *dev, struct device_attribute *attr,
-			     const char *buf, size_t len)
-{
-	return dcd_store_u32(dev, buf, len, &dcd_from_dev(dev)->idle_ms, 0,
-			     DCD_IDLE_MS_MAX);
-}
-static DEVICE_ATTR_RW(idle_ms);
-
-static ssize_t max_age_ms_show(struct device *dev,
-			       struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n", READ_ONCE(dcd_from_dev(dev)->max_age_ms));
-}
-
-static ssize_t max_age_ms_store(struct device *dev,
-				struct device_attribute *attr,
-				const char *buf, size_t len)
-{
-	return dcd_store_u32(dev, buf, len, &dcd_from_dev(dev)->max_age_ms,
-			     DCD_MAX_AGE_MS_MIN, DCD_MAX_AGE_MS_MAX);
-}
-static DEVICE_ATTR_RW(max_age_ms);
-
-static ssize_t high_watermark_show(struct device *dev,
-				   struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n",
-			  READ_ONCE(dcd_from_dev(dev)->high_watermark));
-}
-
-static ssize_t high_watermark_store(struct device *dev,
-				    struct device_attribute *attr,
-				    const char *buf, size_t len)
-{
-	return dcd_store_u32(dev, buf, len, &dcd_from_dev(dev)->high_watermark,
-			     DCD_WATERMARK_MIN, DCD_WATERMARK_MAX);
-}
-static DEVICE_ATTR_RW(high_watermark);
-
-/* 0: never bypass the buffer */
-static ssize_t bypass_bytes_show(struct device *dev,
-				 struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%llu\n",
-			  READ_ONCE(dcd_from_dev(dev)->bypass_bytes));
-}
-
-static ssize_t bypass_bytes_store(struct device *dev,
-				  struct device_attribute *attr,
-				  const char *buf, size_t len)
-{
-	u64 v;
-	int ret = kstrtou64(buf, 0, &v);
-
-	if (ret)
-		return ret;
-	if (v && v < DCD_BLOCK_SIZE)
-		return -EINVAL;
-	WRITE_ONCE(dcd_from_dev(dev)->bypass_bytes, v);
-	return len;
-}
-static DEVICE_ATTR_RW(bypass_bytes);
-
-static struct attribute *dcd_attrs[] = {
-	&dev_attr_mode.attr,
-	&dev_attr_state.attr,
-	&dev_attr_buffer_bytes.attr,
-	&dev_attr_buffer_used_bytes.attr,
-	&dev_attr_log_bytes.attr,
-	&dev_attr_log_used_bytes.attr,
-	&dev_attr_dirty_bytes.attr,
-	&dev_attr_head_seq.attr,
-	&dev_attr_tail_seq.attr,
-	&dev_attr_segments_written.attr,
-	&dev_attr_log_bytes_written.attr,
-	&dev_attr_bytes_destaged.attr,
-	&dev_attr_destage_runs.attr,
-	&dev_attr_idle_periods.attr,
-	&dev_attr_read_hits_buffer.attr,
-	&dev_attr_read_hits_log.attr,
-	&dev_attr_read_hits_data.attr,
-	&dev_attr_writes.attr,
-	&dev_attr_bypass_writes.attr,
-	&dev_attr_flushes.attr,
-	&dev_attr_write_lat_ns.attr,
-	&dev_attr_flush_lat_ns.attr,
-	&dev_attr_paced_writes.attr,
-	&dev_attr_pace_wait_ns.attr,
-	&dev_attr_idle_ms.attr,
-	&dev_attr_max_age_ms.attr,
-	&dev_attr_high_watermark.attr,
-	&dev_attr_bypass_bytes.attr,
-	NULL,
-};
-
-static const struct attribute_group dcd_attr_group = {
-	.name = "dcd",
-	.attrs = dcd_attrs,
-};
-
-static const struct attribute_group *dcd_attr_groups[] = {
-	&dcd_attr_group,
-	NULL,
-};
-
 /* ---- setup and teardown ---- */
-
-static void dcd_free_pages(struct page **pages, unsigned int n)
-{
-	unsigned int i;
-
-	if (!pages)
-		return;
-	for (i = 0; i < n; i++)
-		if (pages[i])
-			__free_page(pages[i]);
-	kvfree(pages);
-}
-
-static struct page **dcd_alloc_pages(unsigned int n)
-{
-	struct page **pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL);
-	unsigned int i;
-
-	if (!pages)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		pages[i] = alloc_page(GFP_KERNEL);
-		if (!pages[i]) {
-			dcd_free_pages(pages, n);
-			return NULL;
-		}
-	}
-	return pages;
-}
 
 static void dcd_free(struct dcd_dev *dc)
 {
@@ -315,11 +46,11 @@ static void dcd_free(struct dcd_dev *dc)
 		kfree(seg);
 	xa_destroy(&dc->map);
 	for (i = 0; i < 2; i++) {
-		dcd_free_pages(dc->buf[i].pages, dc->slots);
+		page_array_free(dc->buf[i].pages, dc->slots);
 		kvfree(dc->buf[i].lba);
 		kvfree(dc->buf[i].disc);
 	}
-	dcd_free_pages(dc->dpages, DCD_DESTAGE_BLOCKS);
+	page_array_free(dc->dpages, DCD_DESTAGE_BLOCKS);
 	kvfree(dc->dlba);
 	kvfree(dc->dpos);
 	vfree(dc->hdr);
@@ -338,7 +69,8 @@ static void dcd_free(struct dcd_dev *dc)
 	kfree(dc);
 }
 
-static int dcd_alloc(struct dcd_dev *dc)
+/* The buffers, sized by buffer_bytes. */
+static int dcd_alloc_buffers(struct dcd_dev *dc)
 {
 	unsigned int i;
 
@@ -351,14 +83,14 @@ static int dcd_alloc(struct dcd_dev *dc)
 		struct dcd_buf *b = &dc->buf[i];
 
 		b->idx = i;
-		b->pages = dcd_alloc_pages(dc->slots);
+		b->pages = page_array_alloc(dc->slots);
 		b->lba = kvcalloc(dc->slots, sizeof(*b->lba), GFP_KERNEL);
 		b->disc = kvcalloc(dc->max_disc, sizeof(*b->disc), GFP_KERNEL);
 		if (!b->pages || !b->lba || !b->disc)
 			return -ENOMEM;
 	}
 	dc->active = &dc->buf[0];
-	dc->dpages = dcd_alloc_pages(DCD_DESTAGE_BLOCKS);
+	dc->dpages = page_array_alloc(DCD_DESTAGE_BLOCKS);
 	dc->dlba = kvcalloc(DCD_DESTAGE_BLOCKS, sizeof(u64), GFP_KERNEL);
 	dc->dpos = kvcalloc(DCD_DESTAGE_BLOCKS, sizeof(u64), GFP_KERNEL);
 	dc->hdr = vzalloc((size_t)dc->hdr_max_blocks << DCD_BLOCK_SHIFT);
@@ -369,8 +101,8 @@ static int dcd_alloc(struct dcd_dev *dc)
 	return 0;
 }
 
-static struct block_device *dcd_open_leg(struct dcd_dev *dc, u32 major,
-					 u32 minor, const char *what, char *err)
+static struct block_device *dcd_open_disk(struct dcd_dev *dc, u32 major,
+					  u32 minor, const char *what, char *err)
 {
 	dev_t dev = MKDEV(major, minor);
 	struct block_device *bdev;
@@ -400,8 +132,41 @@ static struct block_device *dcd_open_leg(struct dcd_dev *dc, u32 major,
 	return bdev;
 }
 
-static int dcd_check_params(struct dcd_ioc_create *c, char *err)
+/* Both disks, exclusively. */
+static int dcd_open_disks(struct dcd_dev *dc, struct dcd_ioc_create *c)
 {
+	struct block_device *bdev;
+
+	bdev = dcd_open_disk(dc, c->cache_major, c->cache_minor, "cache", c->error);
+	if (IS_ERR(bdev))
+		return PTR_ERR(bdev);
+	dc->cache_bdev = bdev;
+	bdev = dcd_open_disk(dc, c->data_major, c->data_minor, "data", c->error);
+	if (IS_ERR(bdev))
+		return PTR_ERR(bdev);
+	dc->data_bdev = bdev;
+	if (bdev_whole(dc->cache_bdev) == bdev_whole(dc->data_bdev))
+		dcd_warn(dc, "cache and data disk are on the same disk\n");
+	return 0;
+}
+
+/* Format: the defaults for what is not given, then the ranges. */
+static int dcd_check_params(struct dcd_ioc_create *c)
+{
+	char *err = c->error;
+
+	if (!c->buffer_bytes)
+		c->buffer_bytes = DCD_DEFAULT_BUFFER;
+	if (!c->bypass_bytes)
+		c->bypass_bytes = DCD_DEFAULT_BYPASS;
+	else if (c->bypass_bytes == ~0ULL)
+		c->bypass_bytes = 0;
+	if (!c->idle_ms)
+		c->idle_ms = DCD_DEFAULT_IDLE_MS;
+	if (!c->max_age_ms)
+		c->max_age_ms = DCD_DEFAULT_MAX_AGE_MS;
+	if (!c->high_watermark)
+		c->high_watermark = DCD_DEFAULT_WATERMARK;
 	if (c->mode > DCD_MODE_NVRAM) {
 		snprintf(err, DCD_ERROR_LEN, "mode %u is not safe (0) or nvram (1)", c->mode);
 		return -EINVAL;
@@ -451,13 +216,13 @@ static int dcd_add_disk(struct dcd_dev *dc)
 	blk_queue_logical_block_size(q, DCD_BLOCK_SIZE);
 	blk_queue_physical_block_size(q, DCD_BLOCK_SIZE);
 	blk_queue_io_min(q, DCD_BLOCK_SIZE);
-	blk_queue_max_hw_sectors(q, 8192);
+	blk_queue_max_hw_sectors(q, DCD_MAX_IO_SECTORS);
 	if (bdev_max_discard_sectors(dc->data_bdev)) {
-		blk_queue_max_discard_sectors(q, UINT_MAX >> SECTOR_SHIFT);
+		blk_queue_max_discard_sectors(q, DCD_MAX_ZERO_SECTORS);
 		q->limits.discard_granularity = DCD_BLOCK_SIZE;
 	}
 	if (bdev_write_zeroes_sectors(dc->data_bdev))
-		blk_queue_max_write_zeroes_sectors(q, UINT_MAX >> SECTOR_SHIFT);
+		blk_queue_max_write_zeroes_sectors(q, DCD_MAX_ZERO_SECTORS);
 	blk_queue_write_cache(q, true, true);
 	set_capacity(disk, dc->nr_blocks * DCD_SECT_PER_BLOCK);
 	dc->disk = disk;
@@ -469,12 +234,78 @@ static int dcd_add_disk(struct dcd_dev *dc)
 	return ret;
 }
 
-static int dcd_create(struct dcd_ioc_create *c)
+/* A device with its locks, lists and workers, no disks yet. */
+static struct dcd_dev *dcd_new(u32 index)
+{
+	struct dcd_dev *dc = kzalloc(sizeof(*dc), GFP_KERNEL);
+	struct page *sbp;
+
+	if (!dc)
+		return NULL;
+	dc->index = index;
+	mutex_init(&dc->lock);
+	mutex_init(&dc->destage_mutex);
+	mutex_init(&dc->sb_mutex);
+	xa_init(&dc->map);
+	INIT_LIST_HEAD(&dc->segs);
+	dc->seg_tree = RB_ROOT;
+	bio_list_init(&dc->waiters_active);
+	bio_list_init(&dc->waiters_flushing);
+	bio_list_init(&dc->waiters_now);
+	init_waitqueue_head(&dc->wq_head);
+	open_gate_init(&dc->gate);
+	spin_lock_init(&dc->pace_lock);
+	INIT_WORK(&dc->log_work, dcd_log_work);
+	INIT_DELAYED_WORK(&dc->kick_work, dcd_kick_work);
+	INIT_DELAYED_WORK(&dc->destage_work, dcd_destage_work);
+	dc->last_write = jiffies;
+	dc->last_data_io = jiffies;
+
+	if (bioset_init(&dc->bs, BIO_POOL_SIZE, offsetof(struct dcd_rio, bio),
+			BIOSET_NEED_RESCUER))
+		goto out_free;
+	dc->wq = alloc_workqueue("dcd%u", WQ_MEM_RECLAIM | WQ_UNBOUND, 2, index);
+	dc->dwq = alloc_workqueue("dcd%u_destage", WQ_MEM_RECLAIM | WQ_UNBOUND, 1, index);
+	sbp = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!dc->wq || !dc->dwq || !sbp) {
+		if (sbp)
+			__free_page(sbp);
+		goto out_free;
+	}
+	dc->sb = page_address(sbp);
+	return dc;
+
+out_free:
+	dcd_free(dc);
+	return NULL;
+}
+
+/* Assemble: the log is read back; the superblock then says ACTIVE. */
+static int dcd_assemble(struct dcd_dev *dc, bool force, char *err)
+{
+	int ret = dcd_recover(dc, force, err);
+
+	if (ret)
+		return ret;
+	if (dc->unclean) {
+		dc->unclean_starts++;
+		if (dc->mode == DCD_MODE_NVRAM)
+			dcd_warn(dc, "unclean restart in nvram mode: the RAM buffer was lost\n");
+		else
+			dcd_info(dc, "unclean restart: writes after the last flush may be lost\n");
+	}
+	ret = dcd_write_sb(dc, DCD_STATE_ACTIVE);
+	if (ret)
+		snprintf(err, DCD_ERROR_LEN, "cannot write the superblock: error %d", ret);
+	return ret;
+}
+
+/* Create (format) or assemble a device. Caller holds ctl_mutex. */
+static int dcd_create_locked(struct dcd_ioc_create *c)
 {
 	bool format = c->flags & DCD_CREATE_FORMAT;
 	char *err = c->error;
 	struct dcd_dev *dc;
-	struct page *sbp;
 	int ret;
 
 	if (c->index >= DCD_MAX_DEVICES) {
@@ -483,19 +314,7 @@ static int dcd_create(struct dcd_ioc_create *c)
 		return -EINVAL;
 	}
 	if (format) {
-		if (!c->buffer_bytes)
-			c->buffer_bytes = DCD_DEFAULT_BUFFER;
-		if (!c->bypass_bytes)
-			c->bypass_bytes = DCD_DEFAULT_BYPASS;
-		else if (c->bypass_bytes == ~0ULL)
-			c->bypass_bytes = 0;
-		if (!c->idle_ms)
-			c->idle_ms = DCD_DEFAULT_IDLE_MS;
-		if (!c->max_age_ms)
-			c->max_age_ms = DCD_DEFAULT_MAX_AGE_MS;
-		if (!c->high_watermark)
-			c->high_watermark = DCD_DEFAULT_WATERMARK;
-		ret = dcd_check_params(c, err);
+		ret = dcd_check_params(c);
 		if (ret)
 			return ret;
 	}
@@ -508,59 +327,12 @@ static int dcd_create(struct dcd_ioc_create *c)
 		return -EEXIST;
 	}
 
-	dc = kzalloc(sizeof(*dc), GFP_KERNEL);
+	dc = dcd_new(c->index);
 	if (!dc)
 		return -ENOMEM;
-	dc->index = c->index;
-	mutex_init(&dc->lock);
-	mutex_init(&dc->destage_mutex);
-	mutex_init(&dc->sb_mutex);
-	xa_init(&dc->map);
-	INIT_LIST_HEAD(&dc->segs);
-	dc->seg_tree = RB_ROOT;
-	bio_list_init(&dc->waiters_active);
-	bio_list_init(&dc->waiters_flushing);
-	bio_list_init(&dc->waiters_now);
-	init_waitqueue_head(&dc->wq_head);
-	dcd_open_gate_init(&dc->gate);
-	spin_lock_init(&dc->pace_lock);
-	INIT_WORK(&dc->log_work, dcd_log_work);
-	INIT_DELAYED_WORK(&dc->kick_work, dcd_kick_work);
-	INIT_DELAYED_WORK(&dc->destage_work, dcd_destage_work);
-	dc->last_write = jiffies;
-	dc->last_data_io = jiffies;
-
-	ret = bioset_init(&dc->bs, BIO_POOL_SIZE, offsetof(struct dcd_rio, bio),
-			  BIOSET_NEED_RESCUER);
+	ret = dcd_open_disks(dc, c);
 	if (ret)
 		goto out_free;
-	dc->wq = alloc_workqueue("dcd%u", WQ_MEM_RECLAIM | WQ_UNBOUND, 2, c->index);
-	dc->dwq = alloc_workqueue("dcd%u_destage", WQ_MEM_RECLAIM | WQ_UNBOUND, 1,
-				  c->index);
-	sbp = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	if (!dc->wq || !dc->dwq || !sbp) {
-		if (sbp)
-			__free_page(sbp);
-		ret = -ENOMEM;
-		goto out_free;
-	}
-	dc->sb = page_address(sbp);
-
-	dc->cache_bdev = dcd_open_leg(dc, c->cache_major, c->cache_minor, "cache", err);
-	if (IS_ERR(dc->cache_bdev)) {
-		ret = PTR_ERR(dc->cache_bdev);
-		dc->cache_bdev = NULL;
-		goto out_free;
-	}
-	dc->data_bdev = dcd_open_leg(dc, c->data_major, c->data_minor, "data", err);
-	if (IS_ERR(dc->data_bdev)) {
-		ret = PTR_ERR(dc->data_bdev);
-		dc->data_bdev = NULL;
-		goto out_free;
-	}
-	if (bdev_whole(dc->cache_bdev) == bdev_whole(dc->data_bdev))
-		pr_warn("dcd%u: cache and data disk are on the same disk\n", c->index);
-
 	if (format) {
 		dc->mode = c->mode;
 		dc->buffer_bytes = c->buffer_bytes;
@@ -580,32 +352,14 @@ static int dcd_create(struct dcd_ioc_create *c)
 		ret = -EINVAL;
 		goto out_free;
 	}
-	ret = dcd_alloc(dc);
+	ret = dcd_alloc_buffers(dc);
 	if (ret) {
 		snprintf(err, DCD_ERROR_LEN, "out of memory for a %llu KiB buffer",
 			 dc->buffer_bytes >> 10);
 		goto out_free;
 	}
-	if (format) {
-		ret = dcd_format(dc, err);
-	} else {
-		ret = dcd_recover(dc, c->flags & DCD_CREATE_FORCE, err);
-		if (!ret) {
-			if (dc->unclean) {
-				dc->unclean_starts++;
-				if (dc->mode == DCD_MODE_NVRAM)
-					pr_warn("dcd%u: unclean restart in nvram mode: the RAM buffer was lost\n",
-						dc->index);
-				else
-					pr_info("dcd%u: unclean restart; writes after the last completed flush may be lost\n",
-						dc->index);
-			}
-			ret = dcd_write_sb(dc, DCD_STATE_ACTIVE);
-			if (ret)
-				snprintf(err, DCD_ERROR_LEN,
-					 "cannot write the superblock: error %d", ret);
-		}
-	}
+	ret = format ? dcd_format(dc, err) :
+		       dcd_assemble(dc, c->flags & DCD_CREATE_FORCE, err);
 	if (ret)
 		goto out_free;
 
@@ -615,16 +369,26 @@ static int dcd_create(struct dcd_ioc_create *c)
 		goto out_free;
 	}
 	devs[c->index] = dc;
-	pr_info("dcd%u: %s, cache %pg, data %pg, %s mode, %llu KiB buffer, %llu KiB log\n",
-		dc->index, format ? "created" : "assembled", dc->cache_bdev, dc->data_bdev,
-		dc->mode == DCD_MODE_NVRAM ? "nvram" : "safe", dc->buffer_bytes >> 10,
-		dc->log_blocks * (DCD_BLOCK_SIZE >> 10));
+	dcd_info(dc, "%s, cache %pg, data %pg, %s mode, %llu KiB buffer, %llu KiB log\n",
+		 format ? "created" : "assembled", dc->cache_bdev, dc->data_bdev,
+		 dc->mode == DCD_MODE_NVRAM ? "nvram" : "safe", dc->buffer_bytes >> 10,
+		 dc->log_blocks * (DCD_BLOCK_SIZE >> 10));
 	if (dc->log_entries)
 		dcd_destage_kick(dc, false);
 	return 0;
 
 out_free:
 	dcd_free(dc);
+	return ret;
+}
+
+int dcd_create(struct dcd_ioc_create *c)
+{
+	int ret;
+
+	mutex_lock(&ctl_mutex);
+	ret = dcd_create_locked(c);
+	mutex_unlock(&ctl_mutex);
 	return ret;
 }
 
@@ -659,148 +423,69 @@ static void dcd_destroy(struct dcd_dev *dc, bool no_log)
 		dc->clean_stops++;
 		ret = dcd_write_sb(dc, DCD_STATE_CLEAN);
 		if (ret)
-			pr_err("dcd%u: superblock write at stop failed (error %d)\n",
-			       dc->index, ret);
+			dcd_err(dc, "superblock write at stop failed (error %d)\n", ret);
 	}
-	pr_info("dcd%u: stopped%s\n", dc->index,
-		no_log ? " without logging the buffer" : ret ? " uncleanly" : "");
+	dcd_info(dc, "stopped%s\n",
+		 no_log ? " without logging the buffer" : ret ? " uncleanly" : "");
 	put_disk(dc->disk);
 	dcd_free(dc);
 }
 
-static int dcd_stop(struct dcd_ioc_dev *d)
+int dcd_stop(struct dcd_ioc_dev *d)
 {
 	struct dcd_dev *dc;
+	int ret = 0;
 
-	if (d->index >= DCD_MAX_DEVICES || !devs[d->index])
-		return -ENODEV;
-	if (d->flags & ~DCD_STOP_NO_LOG)
-		return -EINVAL;
-	dc = devs[d->index];
-	if (dcd_open_gate_close(&dc->gate)) {
-		pr_err("dcd%u: cannot stop: device is open\n", dc->index);
-		return -EBUSY;
+	mutex_lock(&ctl_mutex);
+	dc = d->index < DCD_MAX_DEVICES ? devs[d->index] : NULL;
+	if (!dc) {
+		ret = -ENODEV;
+	} else if (d->flags & ~DCD_STOP_NO_LOG) {
+		ret = -EINVAL;
+	} else if (open_gate_close(&dc->gate)) {
+		dcd_err(dc, "cannot stop: device is open\n");
+		ret = -EBUSY;
+	} else {
+		devs[d->index] = NULL;
+		dcd_destroy(dc, d->flags & DCD_STOP_NO_LOG);
 	}
-	devs[d->index] = NULL;
-	dcd_destroy(dc, d->flags & DCD_STOP_NO_LOG);
-	return 0;
+	mutex_unlock(&ctl_mutex);
+	return ret;
 }
 
-static bool dcd_reserved_zero(const void *p, size_t len)
+/* Log the buffer and destage everything (dcdctl flush). */
+int dcd_flush(struct dcd_ioc_dev *d)
 {
-	return !memchr_inv(p, 0, len);
+	struct dcd_dev *dc;
+	int ret;
+
+	mutex_lock(&ctl_mutex);
+	dc = d->index < DCD_MAX_DEVICES ? devs[d->index] : NULL;
+	if (!dc) {
+		ret = -ENODEV;
+	} else if (d->flags) {
+		ret = -EINVAL;
+	} else {
+		ret = dcd_log_sync(dc);
+		if (!ret)
+			ret = dcd_destage_all(dc);
+	}
+	mutex_unlock(&ctl_mutex);
+	return ret;
 }
 
-static long dcd_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+int dcd_detail(u32 index, struct dcd_ioc_detail *d)
 {
-	void __user *argp = (void __user *)arg;
-	long ret;
+	int ret = 0;
 
-	switch (cmd) {
-	case DCD_IOC_CREATE: {
-		struct dcd_ioc_create *c = kzalloc(sizeof(*c), GFP_KERNEL);
-
-		if (!c)
-			return -ENOMEM;
-		if (copy_from_user(c, argp, sizeof(*c))) {
-			kfree(c);
-			return -EFAULT;
-		}
-		if (c->version != DCD_IOCTL_VERSION || c->size != sizeof(*c) ||
-		    !dcd_reserved_zero(c->reserved, sizeof(c->reserved)) ||
-		    (c->flags & ~(DCD_CREATE_FORMAT | DCD_CREATE_FORCE))) {
-			kfree(c);
-			return -EINVAL;
-		}
-		memset(c->error, 0, sizeof(c->error));
-		mutex_lock(&ctl_mutex);
-		ret = dcd_create(c);
-		mutex_unlock(&ctl_mutex);
-		if (ret) {
-			c->error[DCD_ERROR_LEN - 1] = 0;
-			if (c->error[0])
-				pr_err("dcd%u: %s\n", c->index, c->error);
-			if (copy_to_user(argp, c, sizeof(*c)))
-				ret = -EFAULT;
-		}
-		kfree(c);
-		return ret;
-	}
-	case DCD_IOC_STOP:
-	case DCD_IOC_FLUSH: {
-		struct dcd_ioc_dev d;
-
-		if (copy_from_user(&d, argp, sizeof(d)))
-			return -EFAULT;
-		if (d.version != DCD_IOCTL_VERSION || d.size != sizeof(d) ||
-		    !dcd_reserved_zero(d.reserved, sizeof(d.reserved)))
-			return -EINVAL;
-		mutex_lock(&ctl_mutex);
-		if (cmd == DCD_IOC_STOP) {
-			ret = dcd_stop(&d);
-		} else if (d.index >= DCD_MAX_DEVICES || !devs[d.index]) {
-			ret = -ENODEV;
-		} else if (d.flags) {
-			ret = -EINVAL;
-		} else {
-			struct dcd_dev *dc = devs[d.index];
-
-			ret = dcd_log_sync(dc);
-			if (!ret)
-				ret = dcd_destage_all(dc);
-		}
-		mutex_unlock(&ctl_mutex);
-		return ret;
-	}
-	case DCD_IOC_DETAIL: {
-		struct dcd_ioc_detail *d = kzalloc(sizeof(*d), GFP_KERNEL);
-		u32 index;
-
-		if (!d)
-			return -ENOMEM;
-		if (copy_from_user(d, argp, sizeof(*d))) {
-			kfree(d);
-			return -EFAULT;
-		}
-		if (d->version != DCD_IOCTL_VERSION || d->size != sizeof(*d)) {
-			kfree(d);
-			return -EINVAL;
-		}
-		index = d->index;
-		memset(d, 0, sizeof(*d));
-		d->version = DCD_IOCTL_VERSION;
-		d->size = sizeof(*d);
-		d->index = index;
-		mutex_lock(&ctl_mutex);
-		if (index >= DCD_MAX_DEVICES || !devs[index]) {
-			ret = -ENODEV;
-		} else {
-			dcd_fill_detail(devs[index], d);
-			ret = 0;
-		}
-		mutex_unlock(&ctl_mutex);
-		if (!ret && copy_to_user(argp, d, sizeof(*d)))
-			ret = -EFAULT;
-		kfree(d);
-		return ret;
-	}
-	default:
-		return -ENOTTY;
-	}
+	mutex_lock(&ctl_mutex);
+	if (index >= DCD_MAX_DEVICES || !devs[index])
+		ret = -ENODEV;
+	else
+		dcd_fill_detail(devs[index], d);
+	mutex_unlock(&ctl_mutex);
+	return ret;
 }
-
-static const struct file_operations dcd_ctl_fops = {
-	.owner = THIS_MODULE,
-	.unlocked_ioctl = dcd_ctl_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = noop_llseek,
-};
-
-static struct miscdevice dcd_misc = {
-	.minor = MISC_DYNAMIC_MINOR,
-	.name = DCD_CONTROL_NAME,
-	.fops = &dcd_ctl_fops,
-};
 
 static int __init dcd_init(void)
 {
@@ -809,17 +494,18 @@ static int __init dcd_init(void)
 	dcd_major = register_blkdev(0, "dcd");
 	if (dcd_major < 0)
 		return dcd_major;
-	ret = misc_register(&dcd_misc);
+	ret = dcd_ctl_init();
 	if (ret)
 		unregister_blkdev(dcd_major, "dcd");
 	return ret;
 }
 
+/* Devices that are not open do not pin the module: they are stopped here. */
 static void __exit dcd_exit(void)
 {
 	unsigned int i;
 
-	misc_deregister(&dcd_misc);
+	dcd_ctl_exit();
 	mutex_lock(&ctl_mutex);
 	for (i = 0; i < DCD_MAX_DEVICES; i++) {
 		if (devs[i]) {

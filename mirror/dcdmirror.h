@@ -11,30 +11,51 @@
 #include <linux/list.h>
 #include <linux/mempool.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
-#include <uapi/linux/dcdmirror.h>
-#include <dcdmirror/open_gate.h>
+#include <dcdmirror/kernel/open_gate.h>
+#include <uapi/dcdmirror/mirror.h>
+
+/*
+ * Messages: "dcdmirrorN: ..." about one array, "dcdmirror: ..." about the
+ * module (no pr_fmt: the prefix is in each message, as md's).
+ */
+#define dcdmirror_err_index(index, fmt, ...) \
+	pr_err("dcdmirror%u: " fmt, (index), ##__VA_ARGS__)
+#define dcdmirror_err(m, fmt, ...) \
+	pr_err("dcdmirror%u: " fmt, (m)->index, ##__VA_ARGS__)
+#define dcdmirror_warn(m, fmt, ...) \
+	pr_warn("dcdmirror%u: " fmt, (m)->index, ##__VA_ARGS__)
+#define dcdmirror_info(m, fmt, ...) \
+	pr_info("dcdmirror%u: " fmt, (m)->index, ##__VA_ARGS__)
+#define dcdmirror_err_ratelimited(m, fmt, ...) \
+	pr_err_ratelimited("dcdmirror%u: " fmt, (m)->index, ##__VA_ARGS__)
+#define dcdmirror_info_ratelimited(m, fmt, ...) \
+	pr_info_ratelimited("dcdmirror%u: " fmt, (m)->index, ##__VA_ARGS__)
 
 /* a read error's rewrite goes in steps of this many pages */
 #define DCDMIRROR_FIX_PAGES		16
 #define DCDMIRROR_MAX_READ_ERRORS	20	/* md's max_corr_read_errors */
 
-/* Per-leg counters, shown by GET_INFO; atomic so that completions need no lock. */
-struct dcdmirror_leg_stats {
-	atomic64_t reads;
-	atomic64_t writes;
-	atomic64_t read_bytes;
-	atomic64_t write_bytes;
-	atomic64_t errors;
-	atomic64_t lat_ns;		/* sum of completion times */
-	atomic64_t lat_count;		/* completions summed in lat_ns */
-	atomic64_t lat_max_ns;
-	atomic64_t inflight_bytes;	/* written, not yet completed */
-	atomic64_t merged;		/* writes merged into another's request */
-	atomic64_t corrected;		/* read errors corrected by a rewrite */
-	atomic64_t corrected_sectors;	/* sectors rewritten for them */
+/*
+ * Per-leg counters, per CPU so that completions on different CPUs do not
+ * share cache lines; summed (lat_max_ns: the largest) when read.
+ */
+struct dcdmirror_leg_counters {
+	u64 reads;
+	u64 writes;
+	u64 read_bytes;
+	u64 write_bytes;
+	u64 errors;
+	u64 lat_ns;			/* sum of completion times */
+	u64 lat_count;			/* completions summed in lat_ns */
+	u64 lat_max_ns;
+	s64 inflight_bytes;		/* written, not yet completed */
+	u64 merged;			/* writes merged into another's request */
+	u64 corrected;			/* read errors corrected by a rewrite */
+	u64 corrected_sectors;		/* sectors rewritten for them */
 };
 
 /* dcdmirror_leg.flags bits */
@@ -59,7 +80,7 @@ struct dcdmirror_leg {
 	 */
 	unsigned int read_errors;
 	time64_t last_read_error;	/* seconds, ktime_get_seconds() */
-	struct dcdmirror_leg_stats stats;
+	struct dcdmirror_leg_counters __percpu *stats;
 };
 
 /*
@@ -131,7 +152,7 @@ struct dcdmirror {
 	struct dcdmirror_leg legs[DCDMIRROR_MAX_LEGS];
 
 	/* openers; its lock also orders the last inflight drop before stop */
-	struct dcd_open_gate gate;
+	struct open_gate gate;
 
 	/*
 	 * state_lock (irq-safe, innermost) serializes changes of the legs'
@@ -301,11 +322,17 @@ struct dcdmirror_clone {
 extern struct mutex dcdmirror_devices_lock;
 extern struct list_head dcdmirror_devices;
 
-/* dcdmirror_io.c */
-extern struct workqueue_struct *dcdmirror_wq;
-void dcdmirror_submit_bio(struct bio *bio);
-void dcdmirror_dispatch_write(struct dcdmirror_io *io);
-bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i);
+static inline struct dcdmirror_clone *to_clone(struct bio *bio)
+{
+	return container_of(bio, struct dcdmirror_clone, bio);
+}
+
+/* Not faulty and not being rebuilt: it has every write. */
+static inline bool dcdmirror_leg_in_sync(struct dcdmirror_leg *leg)
+{
+	return !test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags) &&
+	       !test_bit(DCDMIRROR_LEG_REBUILDING_BIT, &leg->flags);
+}
 
 /* "local" or "remote", for messages and sysfs */
 static inline const char *dcdmirror_role_name(const struct dcdmirror_leg *leg)
@@ -313,17 +340,46 @@ static inline const char *dcdmirror_role_name(const struct dcdmirror_leg *leg)
 	return leg->role == DCDMIRROR_ROLE_LOCAL ? "local" : "remote";
 }
 
+/* dcdmirror_io.c */
+extern struct workqueue_struct *dcdmirror_wq;
+void dcdmirror_submit_bio(struct bio *bio);
+void dcdmirror_dispatch_write(struct dcdmirror_io *io);
+void dcdmirror_clone_endio(struct bio *bio);
+void dcdmirror_account(struct dcdmirror_leg *leg, struct bio *bio);
 int dcdmirror_read_leg(struct dcdmirror *m);
+int dcdmirror_read_alt(struct dcdmirror *m, unsigned long tried);
+void dcdmirror_io_done(struct dcdmirror_io *io);
 void dcdmirror_io_begin(struct dcdmirror *m);
 void dcdmirror_io_end(struct dcdmirror *m);
 void dcdmirror_suspend(struct dcdmirror *m);
 void dcdmirror_resume(struct dcdmirror *m);
 int dcdmirror_io_init(struct dcdmirror *m);
 void dcdmirror_io_exit(struct dcdmirror *m);
+
+/* dcdmirror_async.c */
+bool dcdmirror_async_idle(struct dcdmirror *m);
+void dcdmirror_async_start(struct dcdmirror *m, struct dcdmirror_io *io);
+void dcdmirror_async_remove(struct dcdmirror *m, struct dcdmirror_io *io);
+struct bio *dcdmirror_behind_clone(struct dcdmirror_io *io, unsigned int i);
+void dcdmirror_async_send(struct dcdmirror *m, struct bio *clone);
 void dcdmirror_async_stats(struct dcdmirror *m, u64 *lag, u64 *lag_max,
 			   u64 *oldest_us);
-int dcdmirror_sync_io(struct dcdmirror *m, unsigned int i, sector_t sector,
-		      unsigned int sectors, struct page **pages, blk_opf_t opf);
+void dcdmirror_async_init(struct dcdmirror *m);
+void dcdmirror_async_exit(struct dcdmirror *m);
+
+/* dcdmirror_fix.c */
+void dcdmirror_fix_queue(struct dcdmirror_io *io);
+int dcdmirror_fix_init(struct dcdmirror *m);
+void dcdmirror_fix_exit(struct dcdmirror *m);
+
+/* dcdmirror_legs.c */
+bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i);
+bool dcdmirror_local_in_sync(struct dcdmirror *m);
+unsigned int dcdmirror_leg_state(struct dcdmirror_leg *leg);
+bool dcdmirror_degraded(struct dcdmirror *m);
+int dcdmirror_leg_op(struct dcdmirror_ioc_leg_op *op);
+void dcdmirror_leg_counters_sum(struct dcdmirror_leg *leg,
+				struct dcdmirror_leg_counters *sum);
 
 /* dcdmirror_bitmap.c */
 extern unsigned int dcdmirror_bitmap_delay_ms;
@@ -358,6 +414,8 @@ bool dcdmirror_resync_active(struct dcdmirror *m);
 void dcdmirror_resync_progress(struct dcdmirror *m,
 			       struct dcdmirror_resync_stats *rs, u64 *speed,
 			       u64 *eta);
+int dcdmirror_sync_io(struct dcdmirror *m, unsigned int i, sector_t sector,
+		      unsigned int sectors, struct page **pages, blk_opf_t opf);
 
 /* dcdmirror_sb.c */
 int dcdmirror_sb_init(struct dcdmirror *m, struct dcdmirror_ioc_create *c);
@@ -369,21 +427,26 @@ void dcdmirror_sb_work(struct work_struct *work);
 void dcdmirror_sb_exit(struct dcdmirror *m);
 
 /* dcdmirror_main.c */
+#define DCDMIRROR_LEG_MODE	(FMODE_READ | FMODE_WRITE | FMODE_EXCL)
 __printf(2, 3)
 void dcdmirror_create_err(struct dcdmirror_ioc_create *c, const char *fmt, ...);
-unsigned int dcdmirror_leg_state(struct dcdmirror_leg *leg);
 struct dcdmirror *dcdmirror_find(unsigned int index);
 int dcdmirror_create(struct dcdmirror_ioc_create *c);
 int dcdmirror_stop(unsigned int index, u32 flags);
 void dcdmirror_resync_done(void);
-int dcdmirror_get_info(struct dcdmirror_ioc_info *info);
-bool dcdmirror_degraded(struct dcdmirror *m);
-int dcdmirror_leg_op(struct dcdmirror_ioc_leg_op *op);
 int dcdmirror_wait(unsigned int index);
 int dcdmirror_set(struct dcdmirror_ioc_set *set);
 void dcdmirror_set_mode(struct dcdmirror *m, unsigned int mode);
 
+/* dcdmirror_sysfs.c */
+extern const struct attribute_group *dcdmirror_attr_groups[];
+extern const char *const dcdmirror_mode_names[];
+u64 dcdmirror_lat_avg_us(struct dcdmirror_leg_counters *sum);
+int dcdmirror_proc_init(void);
+void dcdmirror_proc_exit(void);
+
 /* dcdmirror_ctl.c */
+int dcdmirror_get_info(struct dcdmirror_ioc_info *info);
 int dcdmirror_ctl_init(void);
 void dcdmirror_ctl_exit(void);
 

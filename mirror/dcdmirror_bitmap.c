@@ -13,8 +13,6 @@
  * still be in a volatile disk cache, and must not be lost in a crash that
  * keeps the cleared bit.
  */
-#define pr_fmt(fmt) "dcdmirror: " fmt
-
 #include <linux/bio.h>
 #include <linux/bitops.h>
 #include <linux/blkdev.h>
@@ -22,6 +20,8 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <dcdmirror/kernel/page_array.h>
+#include <dcdmirror/kernel/sync_io.h>
 #include <dcdmirror/mirror_format.h>
 
 #include "dcdmirror.h"
@@ -71,7 +71,6 @@ static void dcdmirror_bitmap_flush_work(struct work_struct *work);
 int dcdmirror_bitmap_init(struct dcdmirror *m, u32 chunk_shift)
 {
 	struct dcdmirror_bitmap *bm = &m->bm;
-	unsigned int i;
 
 	spin_lock_init(&bm->lock);
 	INIT_LIST_HEAD(&bm->pending);
@@ -91,14 +90,9 @@ int dcdmirror_bitmap_init(struct dcdmirror *m, u32 chunk_shift)
 	bm->recent = kvcalloc(BITS_TO_LONGS(bm->chunks), sizeof(long), GFP_KERNEL);
 	bm->synced = kvcalloc(BITS_TO_LONGS(bm->chunks), sizeof(long), GFP_KERNEL);
 	bm->count = kvcalloc(bm->chunks, sizeof(u16), GFP_KERNEL);
-	bm->pages = kcalloc(bm->nr_blocks, sizeof(*bm->pages), GFP_KERNEL);
+	bm->pages = page_array_alloc(bm->nr_blocks);
 	if (!bm->bits || !bm->recent || !bm->synced || !bm->count || !bm->pages)
 		return -ENOMEM;
-	for (i = 0; i < bm->nr_blocks; i++) {
-		bm->pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
-		if (!bm->pages[i])
-			return -ENOMEM;
-	}
 	return 0;
 }
 
@@ -106,14 +100,8 @@ int dcdmirror_bitmap_init(struct dcdmirror *m, u32 chunk_shift)
 void dcdmirror_bitmap_exit(struct dcdmirror *m)
 {
 	struct dcdmirror_bitmap *bm = &m->bm;
-	unsigned int i;
 
-	if (bm->pages) {
-		for (i = 0; i < bm->nr_blocks; i++)
-			if (bm->pages[i])
-				__free_page(bm->pages[i]);
-		kfree(bm->pages);
-	}
+	page_array_free(bm->pages, bm->nr_blocks);
 	kvfree(bm->count);
 	kvfree(bm->recent);
 	kvfree(bm->synced);
@@ -130,17 +118,11 @@ static int dcdmirror_bitmap_io(struct dcdmirror *m, unsigned int i,
 			       unsigned int first, unsigned int n, blk_opf_t opf)
 {
 	struct dcdmirror_leg *leg = &m->legs[i];
-	struct bio *bio;
-	unsigned int b;
-	int ret;
 
-	bio = bio_alloc(leg->bdev, n, opf, GFP_NOIO);
-	bio->bi_iter.bi_sector = leg->bitmap_sector + (sector_t)first * SECTORS_PER_BLOCK;
-	for (b = first; b < first + n; b++)
-		__bio_add_page(bio, m->bm.pages[b], DCDMIRROR_BITMAP_BLOCK, 0);
-	ret = submit_bio_wait(bio);
-	bio_put(bio);
-	return ret;
+	return sync_io_pages(leg->bdev, opf,
+			     leg->bitmap_sector + (sector_t)first * SECTORS_PER_BLOCK,
+			     m->bm.pages + first, (size_t)n * DCDMIRROR_BITMAP_BLOCK,
+			     DCDMIRROR_BITMAP_BLOCK);
 }
 
 /*
@@ -216,8 +198,7 @@ static int dcdmirror_bitmap_write(struct dcdmirror *m, unsigned long *blocks,
 			flush = 0;
 			if (!ret)
 				continue;
-			pr_err("dcdmirror%u: %pg: bitmap write failed: error %d\n",
-			       m->index, leg->bdev, ret);
+			dcdmirror_err(m, "%pg: bitmap write failed: error %d\n", leg->bdev, ret);
 			err = err ?: ret;
 			/* a leg that cannot record intent cannot be trusted */
 			dcdmirror_fail_leg(m, i);

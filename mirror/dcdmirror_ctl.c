@@ -1,35 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * dcdmirror control device: /dev/dcdmirror-control takes the ioctls of
- * include/uapi/linux/dcdmirror.h.
+ * include/uapi/dcdmirror/mirror.h, checks their structs and hands them
+ * to the arrays; GET_INFO's answer is filled in here.
  */
-#define pr_fmt(fmt) "dcdmirror: " fmt
-
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <dcdmirror/kernel/fields.h>
 
 #include "dcdmirror.h"
-
-static bool dcdmirror_zero(const void *p, size_t len)
-{
-	return !memchr_inv(p, 0, len);
-}
 
 /* The header every request starts with: version and size must match. */
 static int dcdmirror_check_hdr(const char *what, u32 version, u32 size,
 			       size_t expect)
 {
 	if (version != DCDMIRROR_IOCTL_VERSION) {
-		pr_err("%s: unsupported ioctl version %u (expected %u)\n",
+		pr_err("dcdmirror: %s: unsupported ioctl version %u (expected %u)\n",
 		       what, version, DCDMIRROR_IOCTL_VERSION);
 		return -EINVAL;
 	}
 	if (size != expect) {
-		pr_err("%s: ioctl struct size %u, expected %zu\n",
+		pr_err("dcdmirror: %s: ioctl struct size %u, expected %zu\n",
 		       what, size, expect);
 		return -EINVAL;
 	}
@@ -39,7 +34,7 @@ static int dcdmirror_check_hdr(const char *what, u32 version, u32 size,
 static int dcdmirror_check_index(const char *what, u32 index)
 {
 	if (index >= DCDMIRROR_MAX_DEVICES) {
-		pr_err("%s: device index %u out of range (0..%u)\n",
+		pr_err("dcdmirror: %s: device index %u out of range (0..%u)\n",
 		       what, index, DCDMIRROR_MAX_DEVICES - 1);
 		return -EINVAL;
 	}
@@ -50,17 +45,17 @@ static int dcdmirror_check_index(const char *what, u32 index)
 static int dcdmirror_check_async(const char *what, u32 kib, u32 ms, u32 flags)
 {
 	if (kib > DCDMIRROR_MAX_LAG_KIB_MAX) {
-		pr_err("%s: max lag %u KiB out of range (1..%u)\n", what, kib,
+		pr_err("dcdmirror: %s: max lag %u KiB out of range (1..%u)\n", what, kib,
 		       DCDMIRROR_MAX_LAG_KIB_MAX);
 		return -EINVAL;
 	}
 	if (ms > DCDMIRROR_MAX_LAG_MS_MAX) {
-		pr_err("%s: max lag %u ms out of range (1..%u)\n", what, ms,
+		pr_err("dcdmirror: %s: max lag %u ms out of range (1..%u)\n", what, ms,
 		       DCDMIRROR_MAX_LAG_MS_MAX);
 		return -EINVAL;
 	}
 	if (flags & ~DCDMIRROR_ASYNC_FLUSH_LOCAL) {
-		pr_err("%s: unknown async flags 0x%x\n", what, flags);
+		pr_err("dcdmirror: %s: unknown async flags 0x%x\n", what, flags);
 		return -EINVAL;
 	}
 	return 0;
@@ -84,14 +79,14 @@ static long dcdmirror_ioc_create(void __user *arg)
 			  DCDMIRROR_CREATE_ASSUME_CLEAN)) ||
 	    (c->flags & DCDMIRROR_CREATE_ASSEMBLE &&
 	     c->flags & (DCDMIRROR_CREATE_SUPERBLOCK | DCDMIRROR_CREATE_ASSUME_CLEAN)) ||
-	    !dcdmirror_zero(c->reserved, sizeof(c->reserved))) {
-		pr_err("create: unknown flags 0x%x or reserved fields set\n",
+	    !fields_zero(c->reserved, sizeof(c->reserved))) {
+		pr_err("dcdmirror: create: unknown flags 0x%x or reserved fields set\n",
 		       c->flags);
 		ret = -EINVAL;
 		goto out;
 	}
 	if (c->mode != DCDMIRROR_MODE_SYNC && c->mode != DCDMIRROR_MODE_ASYNC) {
-		pr_err("create: unknown mode %u\n", c->mode);
+		pr_err("dcdmirror: create: unknown mode %u\n", c->mode);
 		ret = -EINVAL;
 		goto out;
 	}
@@ -102,13 +97,13 @@ static long dcdmirror_ioc_create(void __user *arg)
 	}
 	if (c->resync_rate && (c->resync_rate < DCDMIRROR_RESYNC_RATE_MIN ||
 			       c->resync_rate > DCDMIRROR_RESYNC_RATE_MAX)) {
-		pr_err("create: resync rate %u out of range (%u..%u KiB/s)\n",
+		pr_err("dcdmirror: create: resync rate %u out of range (%u..%u KiB/s)\n",
 		       c->resync_rate, DCDMIRROR_RESYNC_RATE_MIN, DCDMIRROR_RESYNC_RATE_MAX);
 		ret = -EINVAL;
 		goto out;
 	}
 	if (c->flags & DCDMIRROR_CREATE_ASSEMBLE && (c->resync_rate || c->bitmap_chunk)) {
-		pr_err("create: assemble takes the resync rate and the bitmap chunk from the superblocks\n");
+		pr_err("dcdmirror: create: assemble takes the resync rate and the bitmap chunk from the superblocks\n");
 		ret = -EINVAL;
 		goto out;
 	}
@@ -136,8 +131,8 @@ static long dcdmirror_ioc_stop(void __user *arg)
 	if (ret)
 		return ret;
 	if ((d.flags & ~DCDMIRROR_STOP_UNCLEAN) ||
-	    !dcdmirror_zero(d.reserved, sizeof(d.reserved))) {
-		pr_err("stop: unknown flags 0x%x or reserved fields set\n",
+	    !fields_zero(d.reserved, sizeof(d.reserved))) {
+		pr_err("dcdmirror: stop: unknown flags 0x%x or reserved fields set\n",
 		       d.flags);
 		return -EINVAL;
 	}
@@ -157,8 +152,8 @@ static long dcdmirror_ioc_wait(void __user *arg)
 	ret = dcdmirror_check_index("wait", d.index);
 	if (ret)
 		return ret;
-	if (d.flags || !dcdmirror_zero(d.reserved, sizeof(d.reserved))) {
-		pr_err("wait: unknown flags 0x%x or reserved fields set\n", d.flags);
+	if (d.flags || !fields_zero(d.reserved, sizeof(d.reserved))) {
+		pr_err("dcdmirror: wait: unknown flags 0x%x or reserved fields set\n", d.flags);
 		return -EINVAL;
 	}
 	return dcdmirror_wait(d.index);
@@ -179,8 +174,8 @@ static long dcdmirror_ioc_leg_op(void __user *arg)
 	if (ret)
 		goto out;
 	if (op->op < DCDMIRROR_LEG_OP_FAIL || op->op > DCDMIRROR_LEG_OP_ADD || op->flags ||
-	    !dcdmirror_zero(op->reserved, sizeof(op->reserved))) {
-		pr_err("leg: unknown operation %u, flags 0x%x or reserved fields set\n",
+	    !fields_zero(op->reserved, sizeof(op->reserved))) {
+		pr_err("dcdmirror: leg: unknown operation %u, flags 0x%x or reserved fields set\n",
 		       op->op, op->flags);
 		ret = -EINVAL;
 		goto out;
@@ -208,27 +203,122 @@ static long dcdmirror_ioc_set(void __user *arg)
 	if (ret)
 		return ret;
 	if ((set.flags & ~(DCDMIRROR_SET_MODE | DCDMIRROR_SET_ASYNC_FLAGS)) ||
-	    !dcdmirror_zero(set.reserved, sizeof(set.reserved)) ||
+	    !fields_zero(set.reserved, sizeof(set.reserved)) ||
 	    (!(set.flags & DCDMIRROR_SET_MODE) && set.mode) ||
 	    (!(set.flags & DCDMIRROR_SET_ASYNC_FLAGS) && set.async_flags)) {
-		pr_err("set: unknown flags 0x%x or reserved fields set\n", set.flags);
+		pr_err("dcdmirror: set: unknown flags 0x%x or reserved fields set\n", set.flags);
 		return -EINVAL;
 	}
 	if (set.resync_rate && (set.resync_rate < DCDMIRROR_RESYNC_RATE_MIN ||
 				set.resync_rate > DCDMIRROR_RESYNC_RATE_MAX)) {
-		pr_err("set: resync rate %u out of range (%u..%u KiB/s)\n",
+		pr_err("dcdmirror: set: resync rate %u out of range (%u..%u KiB/s)\n",
 		       set.resync_rate, DCDMIRROR_RESYNC_RATE_MIN, DCDMIRROR_RESYNC_RATE_MAX);
 		return -EINVAL;
 	}
 	if (set.flags & DCDMIRROR_SET_MODE && set.mode != DCDMIRROR_MODE_SYNC &&
 	    set.mode != DCDMIRROR_MODE_ASYNC) {
-		pr_err("set: unknown mode %u\n", set.mode);
+		pr_err("dcdmirror: set: unknown mode %u\n", set.mode);
 		return -EINVAL;
 	}
 	if (dcdmirror_check_async("set", set.max_lag_kib, set.max_lag_ms,
 				  set.async_flags))
 		return -EINVAL;
 	return dcdmirror_set(&set);
+}
+
+static void dcdmirror_leg_info(struct dcdmirror_leg *leg,
+			       struct dcdmirror_ioc_leg_info *li)
+{
+	struct dcdmirror_leg_counters sum;
+
+	dcdmirror_leg_counters_sum(leg, &sum);
+	li->major = MAJOR(leg->dev);
+	li->minor = MINOR(leg->dev);
+	li->role = leg->role;
+	li->state = dcdmirror_leg_state(leg);
+	li->size_bytes = leg->bdev ? bdev_nr_bytes(leg->bdev) : 0;
+	li->reads = sum.reads;
+	li->writes = sum.writes;
+	li->read_bytes = sum.read_bytes;
+	li->write_bytes = sum.write_bytes;
+	li->errors = sum.errors;
+	li->lat_avg_us = dcdmirror_lat_avg_us(&sum);
+	li->lat_max_us = div_u64(sum.lat_max_ns, 1000);
+	li->inflight_bytes = sum.inflight_bytes;
+	li->merged = sum.merged;
+	li->corrected = sum.corrected;
+	li->corrected_sectors = sum.corrected_sectors;
+	li->read_errors = READ_ONCE(leg->read_errors);
+}
+
+/* Fills info for info->index; the caller has zeroed the out fields. */
+int dcdmirror_get_info(struct dcdmirror_ioc_info *info)
+{
+	struct dcdmirror_resync_stats rs;
+	struct dcdmirror *m;
+	unsigned int i;
+	u64 speed, eta;
+
+	mutex_lock(&dcdmirror_devices_lock);
+	m = dcdmirror_find(info->index);
+	if (!m) {
+		mutex_unlock(&dcdmirror_devices_lock);
+		return -ENODEV;
+	}
+	info->mode = READ_ONCE(m->mode);
+	info->async_flags = READ_ONCE(m->async_flags);
+	info->max_lag_kib = READ_ONCE(m->max_lag_kib);
+	info->max_lag_ms = READ_ONCE(m->max_lag_ms);
+	dcdmirror_async_stats(m, &info->lag_bytes, &info->lag_max_bytes,
+			      &info->lag_oldest_us);
+	info->bitmap_chunk = 512U << m->bm.chunk_shift;
+	info->bitmap_chunks = m->bm.chunks;
+	info->bitmap_dirty = dcdmirror_bitmap_weight(m);
+	info->resync_rate = READ_ONCE(m->resync_rate);
+	if (dcdmirror_resync_active(m))
+		info->flags |= DCDMIRROR_INFO_RESYNC;
+	dcdmirror_resync_progress(m, &rs, &speed, &eta);
+	if (rs.started) {
+		info->resync_leg = rs.leg;
+		info->resync_speed = min_t(u64, speed, U32_MAX);
+		info->resync_total = rs.total;
+		info->resync_chunks = rs.chunks;
+		info->resync_bytes = rs.bytes;
+		info->resync_msecs = jiffies_to_msecs((rs.end ?: jiffies) - rs.start);
+		info->resync_eta = rs.end ? 0 : eta;
+		info->resync_start = rs.start_chunk;
+		info->resync_pos = rs.pos;
+	}
+	info->max_read_errors = READ_ONCE(m->max_read_errors);
+	info->inflight = atomic_read(&m->inflight);
+	info->state = info->inflight ? DCDMIRROR_STATE_ACTIVE :
+				       DCDMIRROR_STATE_CLEAN;
+	if (dcdmirror_degraded(m))
+		info->flags |= DCDMIRROR_INFO_DEGRADED;
+	if (m->has_sb) {
+		info->flags |= DCDMIRROR_INFO_SUPERBLOCK;
+		memcpy(info->uuid, m->uuid, sizeof(info->uuid));
+		mutex_lock(&m->sb_lock);
+		info->events = m->events;
+		info->events_cleared = m->events_cleared;
+		mutex_unlock(&m->sb_lock);
+	}
+	if (dcdmirror_resync_active(m)) {
+		mutex_lock(&m->sb_lock);
+		info->resync_checkpoint = m->resync_ckpt;
+		info->resync_full = m->resync_full;
+		mutex_unlock(&m->sb_lock);
+	}
+	if (m->unclean)
+		info->flags |= DCDMIRROR_INFO_UNCLEAN;
+	info->nr_legs = m->nr_legs;
+	info->logical_block_size = queue_logical_block_size(m->disk->queue);
+	info->size_bytes = (u64)m->sectors << SECTOR_SHIFT;
+	info->open_count = open_gate_count(&m->gate);
+	for (i = 0; i < m->nr_legs; i++)
+		dcdmirror_leg_info(&m->legs[i], &info->legs[i]);
+	mutex_unlock(&dcdmirror_devices_lock);
+	return 0;
 }
 
 static long dcdmirror_ioc_get_info(void __user *arg)
@@ -248,7 +338,7 @@ static long dcdmirror_ioc_get_info(void __user *arg)
 	if (ret)
 		goto out;
 	if (info->flags) {
-		pr_err("info: unknown flags 0x%x\n", info->flags);
+		pr_err("dcdmirror: info: unknown flags 0x%x\n", info->flags);
 		ret = -EINVAL;
 		goto out;
 	}

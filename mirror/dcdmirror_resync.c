@@ -8,8 +8,6 @@
  * copied chunks' bits are cleared and the superblocks record its place,
  * so that a resync stopped midway resumes there at the next assemble.
  */
-#define pr_fmt(fmt) "dcdmirror: " fmt
-
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/jiffies.h>
@@ -18,6 +16,8 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <dcdmirror/mirror_format.h>
+#include <dcdmirror/kernel/page_array.h>
+#include <dcdmirror/kernel/sync_io.h>
 
 #include "dcdmirror.h"
 
@@ -59,29 +59,19 @@ int dcdmirror_sync_io(struct dcdmirror *m, unsigned int i, sector_t sector,
 		      unsigned int sectors, struct page **pages, blk_opf_t opf)
 {
 	struct dcdmirror_leg *leg = &m->legs[i];
-	unsigned int bytes = sectors << SECTOR_SHIFT, p;
-	struct bio *bio;
+	size_t bytes = (size_t)sectors << SECTOR_SHIFT;
 	int ret;
 
-	bio = bio_alloc(leg->bdev, DIV_ROUND_UP(bytes, PAGE_SIZE), opf, GFP_NOIO);
-	bio->bi_iter.bi_sector = sector;
-	for (p = 0; bytes; p++) {
-		unsigned int len = min_t(unsigned int, bytes, PAGE_SIZE);
-
-		__bio_add_page(bio, pages[p], len, 0);
-		bytes -= len;
-	}
 	if (op_is_write(opf)) {
-		atomic64_inc(&leg->stats.writes);
-		atomic64_add(sectors << SECTOR_SHIFT, &leg->stats.write_bytes);
+		this_cpu_inc(leg->stats->writes);
+		this_cpu_add(leg->stats->write_bytes, bytes);
 	} else {
-		atomic64_inc(&leg->stats.reads);
-		atomic64_add(sectors << SECTOR_SHIFT, &leg->stats.read_bytes);
+		this_cpu_inc(leg->stats->reads);
+		this_cpu_add(leg->stats->read_bytes, bytes);
 	}
-	ret = submit_bio_wait(bio);
-	bio_put(bio);
+	ret = sync_io_pages(leg->bdev, opf, sector, pages, bytes, PAGE_SIZE);
 	if (ret)
-		atomic64_inc(&leg->stats.errors);
+		this_cpu_inc(leg->stats->errors);
 	return ret;
 }
 
@@ -101,14 +91,14 @@ static int dcdmirror_resync_chunk(struct dcdmirror *m, unsigned int src,
 
 		ret = dcdmirror_sync_io(m, src, s, n, pages, REQ_OP_READ);
 		if (ret) {
-			pr_err("dcdmirror%u: resync: read error %d on %pg at sector %llu\n",
-			       m->index, ret, m->legs[src].bdev, (unsigned long long)s);
+			dcdmirror_err(m, "resync: read error %d on %pg at sector %llu\n", ret,
+				      m->legs[src].bdev, (unsigned long long)s);
 			break;
 		}
 		ret = dcdmirror_sync_io(m, dst, s, n, pages, REQ_OP_WRITE);
 		if (ret) {
-			pr_err("dcdmirror%u: resync: write error %d on %pg at sector %llu\n",
-			       m->index, ret, m->legs[dst].bdev, (unsigned long long)s);
+			dcdmirror_err(m, "resync: write error %d on %pg at sector %llu\n", ret,
+				      m->legs[dst].bdev, (unsigned long long)s);
 			break;
 		}
 		s += n;
@@ -179,8 +169,8 @@ static void dcdmirror_resync_checkpoint(struct dcdmirror *m, unsigned int dst,
 	ret = blkdev_issue_flush(m->legs[dst].bdev);
 	dcdmirror_io_end(m);
 	if (ret) {
-		pr_err("dcdmirror%u: resync: cache flush of %pg failed: error %d\n",
-		       m->index, m->legs[dst].bdev, ret);
+		dcdmirror_err(m, "resync: cache flush of %pg failed: error %d\n", m->legs[dst].bdev,
+			      ret);
 		dcdmirror_fail_leg(m, dst);
 		return;
 	}
@@ -198,30 +188,28 @@ static void dcdmirror_resync_checkpoint(struct dcdmirror *m, unsigned int dst,
 	spin_unlock_irq(&m->resync_lock);
 }
 
-/*
- * Copy the chunks whose bits are set to leg dst: from the checkpoint to
- * the end, then those below it (set again by writes since, or by a crash).
- */
-static void dcdmirror_resync_run(struct dcdmirror *m, unsigned int dst)
-{
-	struct page *pages[RESYNC_PAGES] = { };
-	unsigned long mark = jiffies, ckpt_time = jiffies;
-	u64 chunk, bytes = 0, mark_bytes = 0, ckpt_bytes = 0, fg, n, total;
-	u64 start, end = m->bm.chunks;
-	unsigned int i, rate = READ_ONCE(m->resync_rate);
-	bool done = false, ok = false, wrapped = false;
-	int src = dcdmirror_read_leg(m);
+/* A resync's walk over the bitmap, from its checkpoint on. */
+struct dcdmirror_walk {
+	unsigned int src, dst;
+	u64 start;			/* the checkpoint it began at */
+	u64 chunk;			/* the next chunk it looks at */
+	u64 end;			/* where this lap ends */
+	u64 bytes;			/* copied so far */
+	bool wrapped;			/* in the lap below the checkpoint */
+};
 
-	if (src < 0 || src == dst)
-		return;
-	for (i = 0; i < RESYNC_PAGES; i++) {
-		pages[i] = alloc_page(GFP_KERNEL);
-		if (!pages[i]) {
-			pr_err("dcdmirror%u: resync: out of memory, retrying\n", m->index);
-			dcdmirror_resync_sleep(m, 1000);
-			goto out_free;
-		}
-	}
+/* Where a checkpoint puts it: the whole lap above done once wrapped. */
+static u64 dcdmirror_walk_ckpt(struct dcdmirror *m, struct dcdmirror_walk *w)
+{
+	return w->wrapped ? m->bm.chunks : w->chunk;
+}
+
+/* The progress a new walk starts from; returns the chunk it starts at. */
+static u64 dcdmirror_resync_begin(struct dcdmirror *m, unsigned int src,
+				  unsigned int dst)
+{
+	u64 start, total;
+
 	mutex_lock(&m->sb_lock);
 	start = min(m->resync_ckpt, m->bm.chunks);
 	mutex_unlock(&m->sb_lock);
@@ -248,99 +236,152 @@ static void dcdmirror_resync_run(struct dcdmirror *m, unsigned int dst)
 	m->resync_failed = false;
 	spin_unlock_irq(&m->resync_lock);
 	if (start)
-		pr_info("dcdmirror%u: resync of %pg from %pg resumes at chunk %llu (sector %llu): %llu chunks of %u KiB\n",
-			m->index, m->legs[dst].bdev, m->legs[src].bdev, start,
-			start << m->bm.chunk_shift, total, 1U << (m->bm.chunk_shift - 1));
+		dcdmirror_info(m, "resync of %pg from %pg resumes at chunk %llu (sector %llu): %llu chunks of %u KiB\n",
+			       m->legs[dst].bdev, m->legs[src].bdev, start,
+			       start << m->bm.chunk_shift, total, 1U << (m->bm.chunk_shift - 1));
 	else
-		pr_info("dcdmirror%u: resync of %pg from %pg: %llu chunks of %u KiB\n",
-			m->index, m->legs[dst].bdev, m->legs[src].bdev, total,
-			1U << (m->bm.chunk_shift - 1));
+		dcdmirror_info(m, "resync of %pg from %pg: %llu chunks of %u KiB\n",
+			       m->legs[dst].bdev, m->legs[src].bdev, total,
+			       1U << (m->bm.chunk_shift - 1));
+	return start;
+}
 
-	chunk = start;
-	fg = atomic64_read(&m->fg_ios);
+/* The next chunk to copy, false when the walk is through. */
+static bool dcdmirror_walk_next(struct dcdmirror *m, struct dcdmirror_walk *w)
+{
 	for (;;) {
-		u64 ms, speed;
+		if (dcdmirror_bitmap_next(m, &w->chunk) && w->chunk < w->end)
+			return true;
+		if (w->wrapped || !w->start)
+			return false;
+		/* below the checkpoint: chunks written since */
+		w->wrapped = true;
+		w->chunk = 0;
+		w->end = w->start;
+	}
+}
 
-		if (!dcdmirror_bitmap_next(m, &chunk) || chunk >= end) {
-			if (wrapped || !start)
-				break;
-			/* below the checkpoint: chunks written since */
-			wrapped = true;
-			chunk = 0;
-			end = start;
-			continue;
-		}
-		if (kthread_should_stop())
-			goto out;
-		if (test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[dst].flags) ||
-		    dcdmirror_read_leg(m) != src)
-			goto out;
+/* Count a chunk copied (or failed) in the progress readers see. */
+static void dcdmirror_resync_account(struct dcdmirror *m, struct dcdmirror_walk *w,
+				     bool copied)
+{
+	if (copied)
+		dcdmirror_bitmap_synced(m, w->chunk);
+	spin_lock_irq(&m->resync_lock);
+	m->resync.bytes = w->bytes;
+	if (copied)
+		m->resync.chunks++;
+	m->resync.pos = w->chunk + 1;
+	/* chunks written ahead of it during the walk count too */
+	m->resync.total = max(m->resync.total, m->resync.chunks);
+	spin_unlock_irq(&m->resync_lock);
+}
+
+/*
+ * Copy the chunks whose bits are set to leg w->dst: from the checkpoint to
+ * the end, then those below it (set again by writes since, or by a crash).
+ * True when every chunk is copied; false when stopped or failed.
+ */
+static bool dcdmirror_resync_walk(struct dcdmirror *m, struct dcdmirror_walk *w,
+				  struct page **pages)
+{
+	unsigned long mark = jiffies, ckpt_time = jiffies;
+	u64 mark_bytes = 0, ckpt_bytes = 0, fg = atomic64_read(&m->fg_ios), n;
+	unsigned int rate = READ_ONCE(m->resync_rate);
+	int ret;
+
+	while (dcdmirror_walk_next(m, w)) {
+		if (kthread_should_stop() ||
+		    test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[w->dst].flags) ||
+		    dcdmirror_read_leg(m) != w->src)
+			return false;
 		/* yield to foreground I/O, unless that would starve the resync */
 		if (atomic64_read(&m->fg_ios) != fg) {
+			u64 ms = jiffies_to_msecs(jiffies - m->resync.start) + 1;
+
 			fg = atomic64_read(&m->fg_ios);
-			ms = jiffies_to_msecs(jiffies - m->resync.start) + 1;
-			speed = div_u64(bytes, ms);	/* ~KiB/s */
-			if (speed > RESYNC_YIELD_FLOOR && !dcdmirror_resync_sleep(m, 5))
-				goto out;
+			/* ~KiB/s */
+			if (div_u64(w->bytes, ms) > RESYNC_YIELD_FLOOR &&
+			    !dcdmirror_resync_sleep(m, 5))
+				return false;
 		}
 		dcdmirror_io_begin(m);
-		i = dcdmirror_resync_chunk(m, src, dst, chunk, pages, &n);
+		ret = dcdmirror_resync_chunk(m, w->src, w->dst, w->chunk, pages, &n);
 		dcdmirror_io_end(m);
-		bytes += n;
-		if (!i)
-			dcdmirror_bitmap_synced(m, chunk);
-		spin_lock_irq(&m->resync_lock);
-		m->resync.bytes = bytes;
-		if (!i)
-			m->resync.chunks++;
-		m->resync.pos = chunk + 1;
-		/* chunks written ahead of it during the walk count too */
-		m->resync.total = max(m->resync.total, m->resync.chunks);
-		spin_unlock_irq(&m->resync_lock);
-		if (i) {
+		w->bytes += n;
+		dcdmirror_resync_account(m, w, !ret);
+		if (ret) {
 			/* a leg being rebuilt can always fail; the source not */
-			dcdmirror_fail_leg(m, dst);
-			goto out;
+			dcdmirror_fail_leg(m, w->dst);
+			return false;
 		}
-		chunk++;
-		if (bytes - ckpt_bytes >= RESYNC_CKPT_BYTES ||
+		w->chunk++;
+		if (w->bytes - ckpt_bytes >= RESYNC_CKPT_BYTES ||
 		    time_after_eq(jiffies, ckpt_time + msecs_to_jiffies(RESYNC_CKPT_MS))) {
-			dcdmirror_resync_checkpoint(m, dst, wrapped ? m->bm.chunks : chunk);
-			ckpt_bytes = bytes;
+			dcdmirror_resync_checkpoint(m, w->dst, dcdmirror_walk_ckpt(m, w));
+			ckpt_bytes = w->bytes;
 			ckpt_time = jiffies;
 		}
-		if (!dcdmirror_resync_throttle(m, &mark, &mark_bytes, &rate, bytes))
-			goto out;
+		if (!dcdmirror_resync_throttle(m, &mark, &mark_bytes, &rate, w->bytes))
+			return false;
 	}
-	done = true;
-out:
-	/* stopped: where it was, so that the next assemble goes on from there */
-	if (!done && !test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[dst].flags)) {
-		dcdmirror_resync_checkpoint(m, dst, wrapped ? m->bm.chunks : chunk);
-		pr_info("dcdmirror%u: resync of %pg stopped after %llu chunks: checkpoint at chunk %llu\n",
-			m->index, m->legs[dst].bdev, m->resync.chunks,
-			wrapped ? m->bm.chunks : chunk);
+	return true;
+}
+
+/*
+ * Every chunk is copied: leg dst is in sync, on disk first, and only then
+ * may bits be cleared. False if it failed meanwhile.
+ */
+static bool dcdmirror_resync_end(struct dcdmirror *m, unsigned int dst)
+{
+	bool ok = false;
+
+	mutex_lock(&m->sb_lock);
+	spin_lock_irq(&m->state_lock);
+	if (!test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[dst].flags)) {
+		clear_bit(DCDMIRROR_LEG_REBUILDING_BIT, &m->legs[dst].flags);
+		ok = true;
 	}
-out_free:
-	for (i = 0; i < RESYNC_PAGES; i++)
-		if (pages[i])
-			__free_page(pages[i]);
-	if (done) {
-		mutex_lock(&m->sb_lock);
-		spin_lock_irq(&m->state_lock);
-		if (!test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[dst].flags)) {
-			clear_bit(DCDMIRROR_LEG_REBUILDING_BIT, &m->legs[dst].flags);
-			ok = true;
+	spin_unlock_irq(&m->state_lock);
+	if (ok)
+		m->resync_ckpt = 0;
+	if (ok && m->has_sb)
+		dcdmirror_sb_write(m, DCDMIRROR_SB_ACTIVE);
+	else if (ok && !dcdmirror_degraded(m))
+		dcdmirror_bitmap_allow_clear(m, true);
+	mutex_unlock(&m->sb_lock);
+	return ok;
+}
+
+/* One resync of leg dst, from the leg reads are served from. */
+static void dcdmirror_resync_run(struct dcdmirror *m, unsigned int dst)
+{
+	struct dcdmirror_walk w = { .dst = dst, .end = m->bm.chunks };
+	struct page **pages;
+	bool ok = false;
+	int src = dcdmirror_read_leg(m);
+
+	if (src < 0 || src == dst)
+		return;
+	w.src = src;
+	pages = page_array_alloc(RESYNC_PAGES);
+	if (!pages) {
+		dcdmirror_err(m, "resync: out of memory, retrying\n");
+		dcdmirror_resync_sleep(m, 1000);
+	} else {
+		w.start = dcdmirror_resync_begin(m, src, dst);
+		w.chunk = w.start;
+		ok = dcdmirror_resync_walk(m, &w, pages);
+		/* stopped: where it was, so that the next assemble goes on from there */
+		if (!ok && !test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[dst].flags)) {
+			dcdmirror_resync_checkpoint(m, dst, dcdmirror_walk_ckpt(m, &w));
+			dcdmirror_info(m, "resync of %pg stopped after %llu chunks: checkpoint at chunk %llu\n",
+				       m->legs[dst].bdev, m->resync.chunks,
+				       dcdmirror_walk_ckpt(m, &w));
 		}
-		spin_unlock_irq(&m->state_lock);
+		page_array_free(pages, RESYNC_PAGES);
 		if (ok)
-			m->resync_ckpt = 0;
-		/* in sync on disk first: only then may bits be cleared */
-		if (ok && m->has_sb)
-			dcdmirror_sb_write(m, DCDMIRROR_SB_ACTIVE);
-		else if (ok && !dcdmirror_degraded(m))
-			dcdmirror_bitmap_allow_clear(m, true);
-		mutex_unlock(&m->sb_lock);
+			ok = dcdmirror_resync_end(m, dst);
 	}
 	spin_lock_irq(&m->resync_lock);
 	m->resync.end = jiffies ?: 1;
@@ -348,11 +389,11 @@ out_free:
 		m->resync_failed = true;
 	spin_unlock_irq(&m->resync_lock);
 	if (ok)
-		pr_info("dcdmirror%u: resync of %pg done: %llu chunks, %llu bytes in %u ms\n",
-			m->index, m->legs[dst].bdev, m->resync.chunks, bytes,
-			jiffies_to_msecs(m->resync.end - m->resync.start));
+		dcdmirror_info(m, "resync of %pg done: %llu chunks, %llu bytes in %u ms\n",
+			       m->legs[dst].bdev, m->resync.chunks, w.bytes,
+			       jiffies_to_msecs(m->resync.end - m->resync.start));
 	else if (!kthread_should_stop())
-		pr_err("dcdmirror%u: resync of leg %u failed\n", m->index, dst);
+		dcdmirror_err(m, "resync of leg %u failed\n", dst);
 	dcdmirror_resync_done();
 }
 

@@ -3,8 +3,6 @@
  * dcdmirror superblocks: one at the end of each leg (mirror_format.h), so
  * that an array can be assembled again and a stale leg recognized.
  */
-#define pr_fmt(fmt) "dcdmirror: " fmt
-
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/crc32.h>
@@ -13,6 +11,8 @@
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/uuid.h>
+#include <dcdmirror/kernel/fields.h>
+#include <dcdmirror/kernel/sync_io.h>
 #include <dcdmirror/mirror_format.h>
 
 #include "dcdmirror.h"
@@ -20,29 +20,15 @@
 static int dcdmirror_sb_io(struct block_device *bdev, sector_t sector,
 			   struct page *page, blk_opf_t opf)
 {
-	struct bio bio;
-	struct bio_vec bvec;
-	int ret;
-
-	bio_init(&bio, bdev, &bvec, 1, opf);
-	bio.bi_iter.bi_sector = sector;
-	__bio_add_page(&bio, page, DCDMIRROR_SB_SIZE, 0);
-	ret = submit_bio_wait(&bio);
-	bio_uninit(&bio);
-	return ret;
+	return sync_io_pages(bdev, opf, sector, &page, DCDMIRROR_SB_SIZE,
+			     DCDMIRROR_SB_SIZE);
 }
 
 static_assert(sizeof(struct dcdmirror_sb) == DCDMIRROR_SB_SIZE);
 
 static u32 dcdmirror_sb_crc(struct dcdmirror_sb *sb)
 {
-	__le32 saved = sb->crc;
-	u32 crc;
-
-	sb->crc = 0;
-	crc = __crc32c_le(~0U, (void *)sb, DCDMIRROR_SB_SIZE);
-	sb->crc = saved;
-	return crc;
+	return crc32c_field_zeroed(sb, DCDMIRROR_SB_SIZE, &sb->crc);
 }
 
 /* New superblocks for create: a new uuid, the data area below the metadata. */
@@ -261,14 +247,13 @@ int dcdmirror_sb_assemble(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 	if (ev[stale] != ev[src]) {
 		/* bits were cleared after it left: the bitmap cannot tell */
 		full = ev[stale] < m->events_cleared;
-		pr_warn("dcdmirror%u: %pg has events %llu, %pg %llu: %pg is stale, %s resync\n",
-			c->index, m->legs[src].bdev, ev[src], m->legs[stale].bdev,
-			ev[stale], m->legs[stale].bdev, full ? "full" : "bitmap");
+		dcdmirror_warn(m, "%pg has events %llu, %pg %llu: %pg is stale, %s resync\n",
+			       m->legs[src].bdev, ev[src], m->legs[stale].bdev, ev[stale],
+			       m->legs[stale].bdev, full ? "full" : "bitmap");
 	} else if (m->unclean) {
 		/* no resync was running: the rebuilt leg keeps older events */
 		stale = 1;
-		pr_warn("dcdmirror%u: was not stopped cleanly: resync of the chunks the bitmap marks\n",
-			c->index);
+		dcdmirror_warn(m, "was not stopped cleanly: resync of the chunks the bitmap marks\n");
 	} else {
 		ret = 0;
 		goto out;
@@ -281,9 +266,9 @@ int dcdmirror_sb_assemble(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 		m->resync_full = full;
 		if (full)
 			dcdmirror_bitmap_set_from(m, m->resync_ckpt);
-		pr_info("dcdmirror%u: the %s resync of %pg stopped at chunk %llu (sector %llu): it resumes there\n",
-			c->index, full ? "full" : "bitmap", m->legs[stale].bdev,
-			m->resync_ckpt, m->resync_ckpt << m->bm.chunk_shift);
+		dcdmirror_info(m, "the %s resync of %pg stopped at chunk %llu (sector %llu): it resumes there\n",
+			       full ? "full" : "bitmap", m->legs[stale].bdev, m->resync_ckpt,
+			       m->resync_ckpt << m->bm.chunk_shift);
 	} else {
 		dcdmirror_resync_new(m, full);
 		if (full)
@@ -326,13 +311,13 @@ int dcdmirror_sb_check_leg(struct dcdmirror *m, unsigned int i,
 	ret = -ESTALE;
 	if (memcmp(sb->uuid, m->uuid, sizeof(m->uuid)) ||
 	    le64_to_cpu(sb->array_sectors) != m->sectors) {
-		pr_info("dcdmirror%u: %pg is a leg of another array\n", m->index, bdev);
+		dcdmirror_info(m, "%pg is a leg of another array\n", bdev);
 		goto out;
 	}
 	*events = le64_to_cpu(sb->events);
 	if (*events < m->events_cleared || *events > m->events) {
-		pr_info("dcdmirror%u: %pg has events %llu, the bitmap covers %llu..%llu\n",
-			m->index, bdev, *events, m->events_cleared, m->events);
+		dcdmirror_info(m, "%pg has events %llu, the bitmap covers %llu..%llu\n", bdev,
+			       *events, m->events_cleared, m->events);
 		goto out;
 	}
 	ret = 0;
@@ -424,8 +409,8 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 		ret = dcdmirror_sb_io(leg->bdev, leg->sb_sector, m->sb_page,
 				      REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH | REQ_FUA);
 		if (ret) {
-			pr_err("dcdmirror%u: %pg: superblock write failed: error %d\n",
-			       m->index, leg->bdev, ret);
+			dcdmirror_err(m, "%pg: superblock write failed: error %d\n",
+				      leg->bdev, ret);
 			err = err ?: ret;
 		}
 	}

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/dcd.h>
+#include <uapi/dcdmirror/dcd.h>
 #include <dcdmirror/dcd_format.h>
 
 #include "dcdctl.h"

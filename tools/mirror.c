@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include <linux/fs.h>
-#include <linux/dcdmirror.h>
+#include <uapi/dcdmirror/mirror.h>
 #include <dcdmirror/mirror_format.h>
 
 #include "dcdctl.h"

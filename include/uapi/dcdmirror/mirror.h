@@ -9,8 +9,8 @@
  * reserved fields are zero on output. On failure of CREATE the kernel puts a
  * one-line reason into error[].
  */
-#ifndef _UAPI_LINUX_DCDMIRROR_H
-#define _UAPI_LINUX_DCDMIRROR_H
+#ifndef DCDMIRROR_UAPI_MIRROR_H
+#define DCDMIRROR_UAPI_MIRROR_H
 
 #include <linux/ioctl.h>
 #include <linux/types.h>
@@ -263,4 +263,4 @@ struct dcdmirror_ioc_info {
 #define DCDMIRROR_IOC_SET	_IOW(DCDMIRROR_IOC_MAGIC, 0x06, \
 				     struct dcdmirror_ioc_set)
 
-#endif /* _UAPI_LINUX_DCDMIRROR_H */
+#endif /* DCDMIRROR_UAPI_MIRROR_H */

@@ -7,8 +7,8 @@
  * EINVAL. Reserved fields must be zero on input and are zero on output.
  * On failure of CREATE the kernel puts a one-line reason into error[].
  */
-#ifndef _UAPI_LINUX_DCD_H
-#define _UAPI_LINUX_DCD_H
+#ifndef DCDMIRROR_UAPI_DCD_H
+#define DCDMIRROR_UAPI_DCD_H
 
 #include <linux/ioctl.h>
 #include <linux/types.h>
@@ -123,4 +123,4 @@ struct dcd_ioc_detail {
 #define DCD_IOC_FLUSH	_IOW(DCD_IOC_MAGIC, 0x03, struct dcd_ioc_dev)
 #define DCD_IOC_DETAIL	_IOWR(DCD_IOC_MAGIC, 0x04, struct dcd_ioc_detail)
 
-#endif /* _UAPI_LINUX_DCD_H */
+#endif /* DCDMIRROR_UAPI_DCD_H */
