@@ -11,6 +11,7 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/ktime.h>
+#include <linux/slab.h>
 
 #include "dcdmirror.h"
 
@@ -315,9 +316,39 @@ void dcdmirror_async_start(struct dcdmirror *m, struct dcdmirror_io *io)
 	wait_event(m->async_wait, dcdmirror_async_admit(m, io, async));
 }
 
+/*
+ * The remote writes submitted under one plug (an io_submit of a batch, a
+ * filesystem's writeback) gather here and join send_list when the plug is
+ * flushed, so that send_work finds them together and merges the contiguous
+ * ones (md's raid1 batches its submissions per plug the same way).
+ */
+struct dcdmirror_send_plug {
+	struct blk_plug_cb cb;
+	struct bio_list bios;
+};
+
+static void dcdmirror_send_unplug(struct blk_plug_cb *cb, bool from_schedule)
+{
+	struct dcdmirror_send_plug *plug = container_of(cb, struct dcdmirror_send_plug, cb);
+	struct dcdmirror *m = cb->data;
+
+	spin_lock_irq(&m->async_lock);
+	bio_list_merge(&m->send_list, &plug->bios);
+	spin_unlock_irq(&m->async_lock);
+	queue_work(dcdmirror_wq, &m->send_work);
+	kfree(plug);
+}
+
 /* Queue a behind clone for the remote leg; send_work sends the batch. */
 void dcdmirror_async_send(struct dcdmirror *m, struct bio *clone)
 {
+	struct blk_plug_cb *cb = blk_check_plugged(dcdmirror_send_unplug, m,
+						   sizeof(struct dcdmirror_send_plug));
+
+	if (cb) {
+		bio_list_add(&container_of(cb, struct dcdmirror_send_plug, cb)->bios, clone);
+		return;
+	}
 	spin_lock_irq(&m->async_lock);
 	bio_list_add(&m->send_list, clone);
 	spin_unlock_irq(&m->async_lock);
