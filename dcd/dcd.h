@@ -48,6 +48,7 @@
 
 #define DCD_SECT_PER_BLOCK	(DCD_BLOCK_SIZE >> SECTOR_SHIFT)
 #define DCD_LBA_DEAD		U64_MAX		/* buffer slot discarded */
+#define DCD_EXT_MAX_BLOCKS	(U32_MAX >> 1)	/* blocks an extent covers */
 #define DCD_DEFAULT_BUFFER	SZ_32M
 #define DCD_DEFAULT_BYPASS	SZ_1M
 #define DCD_DEFAULT_IDLE_MS	200
@@ -56,11 +57,13 @@
 #define DCD_BUF_WATERMARK	75	/* percent of a buffer half: log it */
 #define DCD_LOG_IDLE_MS		2	/* no write for this long: log buffer */
 #define DCD_DESTAGE_BLOCKS	1024	/* blocks per destage batch */
+#define DCD_READ_DRAIN_MS	1000	/* dcdctl flush waits this long for log reads */
 #define DCD_PACE_MAX_US		5000	/* gap between writes as the log fills */
 /* the largest bio the device takes: 4 MiB, 1024 blocks */
 #define DCD_MAX_IO_SECTORS	8192
 /* the largest discard or write-zeroes passed to the data disk */
-#define DCD_MAX_ZERO_SECTORS	(UINT_MAX >> SECTOR_SHIFT)
+#define DCD_MAX_ZERO_SECTORS	\
+	((UINT_MAX >> SECTOR_SHIFT) & ~(DCD_SECT_PER_BLOCK - 1))
 
 /*
  * Messages: "dcdN: ..." about one device (no pr_fmt: the prefix is in each
@@ -95,7 +98,18 @@ static inline u64 dcd_ent_pos(void *e)
 	return xa_to_value(e) >> 2;
 }
 
-/* One half of the RAM buffer. */
+/*
+ * One half of the RAM buffer.
+ *
+ * A copy of a block stops counting only once its successor is committed
+ * (logged and, in safe mode, flushed; dm-writecache's rule): when a write
+ * or a discard record in buffer b supersedes a block's copy in the log,
+ * the copy's segment keeps a pin for b (dcd_seg.pins[b->idx], the segment
+ * on b->pinned) until b's segment is written, so the tail cannot leave the
+ * only durable copy behind. A copy in the other (flushing) buffer that b
+ * supersedes is marked in its superseded bitmap: when that buffer's
+ * segment is written, the copy is pinned for b in turn.
+ */
 struct dcd_buf {
 	unsigned int idx;		/* 0 or 1 */
 	unsigned int n;			/* slots used */
@@ -104,6 +118,14 @@ struct dcd_buf {
 	u64 *lba;			/* block of each slot, DCD_LBA_DEAD */
 	struct dcd_seg_ext *disc;	/* discard records (cpu order fields
 					 * kept little endian, ready to copy)
+					 */
+	unsigned long *superseded;	/* slots whose copy the other buffer
+					 * supersedes (see above)
+					 */
+	struct list_head pinned;	/* segments with pins for this buffer */
+	bool data_flush;		/* holds records of writes that went to
+					 * the data disk: flush it before the
+					 * segment is written
 					 */
 	unsigned long first_jif;	/* when the first slot was filled */
 };
@@ -122,6 +144,11 @@ struct dcd_seg {
 	u32 nr_blocks;			/* header and data */
 	u32 hdr_blocks;
 	u32 live;			/* index entries pointing into it */
+	u32 pins[2];			/* superseded copies kept for buffer i
+					 * until its segment is written
+					 */
+	struct list_head pin_node[2];	/* on dcd_buf.pinned of buffer i */
+	atomic_t readers;		/* reads in flight from it */
 	bool written;			/* on the cache disk (and flushed) */
 };
 
@@ -164,7 +191,8 @@ struct dcd_dev {
 	u64 buffer_bytes;
 	u64 bypass_bytes;
 	u64 nr_blocks;			/* exported device, 4096-byte blocks */
-	u64 data_sectors;
+	u64 data_sectors;		/* the whole data disk */
+	u64 data_offset;		/* blocks of it before the device's */
 	u64 cache_blocks;
 	u64 log_start;
 	u64 log_blocks;
@@ -193,9 +221,14 @@ struct dcd_dev {
 	u64 logged;			/* of these, logged (or failed) */
 	struct bio_list waiters_active;	/* flush/FUA: need active logged */
 	struct bio_list waiters_flushing;	/* need flushing logged */
-	struct bio_list waiters_now;	/* need only a data disk flush */
 	unsigned long waiters_since;	/* arrival of the oldest waiter */
-	bool data_dirty;		/* bypassed data not flushed yet */
+	/*
+	 * Writes, discards and write-zeroes sent to the data disk (bypass):
+	 * each gets a discard record in the buffer that is active when it
+	 * completes, reserved when it is sent so that the completion never
+	 * waits for room: active->ndisc + disc_reserved <= max_disc.
+	 */
+	unsigned int disc_reserved;
 	struct list_head segs;
 	struct rb_root seg_tree;
 	u64 head;			/* next log position to write */
@@ -216,21 +249,26 @@ struct dcd_dev {
 	bool idle_run;			/* last destage round was an idle one */
 	u64 destage_cursor;
 
-	wait_queue_head_t wq_head;	/* buffer, log space, readers */
-	atomic_t log_reads;		/* reads in flight into the log */
+	wait_queue_head_t wq_head;	/* buffer, log space, bypass */
 
 	/*
-	 * destage_mutex serializes destage batches, and writes that bypass
-	 * the buffer take it to wait for a batch in flight, so that a batch
-	 * never writes an older copy over them.
+	 * destage_mutex serializes destage batches. A write that bypasses
+	 * the buffer counts itself in bypass_inflight under it (so it waits
+	 * for a batch in flight), and a batch starts only with none in
+	 * flight: a batch never writes an older copy over a bypass write.
 	 */
 	struct mutex destage_mutex;
+	atomic_t bypass_inflight;
+	struct bio_set bypass_bs;	/* clones of bypass bios (dcd_bypass) */
+	struct workqueue_struct *bwq;	/* their completions */
 	struct page **dpages;		/* DCD_DESTAGE_BLOCKS pages */
 	u64 *dlba;
 	u64 *dpos;
 
 	struct mutex sb_mutex;		/* superblock writes */
-	struct dcd_sb *sb;		/* block 0, kept for rewriting */
+	struct dcd_sb *sb;		/* the superblock, kept for rewriting */
+	u64 sb_seq;			/* of the last copy written */
+	struct dcd_data_sb *dsb;	/* the data disk's header (I/O buffer) */
 	void *hdr;			/* segment header, hdr_max_blocks */
 	struct page **segpages;		/* header and data pages of a segment */
 
@@ -252,12 +290,33 @@ struct dcd_dev {
 struct dcd_rio {
 	struct dcd_dev *dc;
 	struct bio *parent;
+	struct dcd_seg *seg;		/* holds a reader count on it */
 	struct bio bio;
+};
+
+/*
+ * Front pad of a bypass bio's clone to the data disk: its completion puts
+ * the discard record into the buffer (dcd_bypass_done(), process context)
+ * before the parent completes.
+ */
+struct dcd_bypass {
+	struct dcd_dev *dc;
+	struct bio *parent;
+	u64 lba;
+	u64 count;
+	struct work_struct work;
+	struct bio clone;
 };
 
 static inline sector_t dcd_log_sector(struct dcd_dev *dc, u64 pos)
 {
 	return (dc->log_start + pos) * DCD_SECT_PER_BLOCK;
+}
+
+/* Where the device's sector s is on the data disk. */
+static inline sector_t dcd_data_sector(struct dcd_dev *dc, sector_t s)
+{
+	return s + dc->data_offset * DCD_SECT_PER_BLOCK;
 }
 
 /* crc32c of a 4096-byte block, continuing crc */
@@ -271,18 +330,24 @@ static inline u32 dcd_crc_page(u32 crc, struct page *page)
 }
 
 /* dcd_sb.c */
-int dcd_format(struct dcd_dev *dc, char *err);
+void dcd_buffer_geometry(struct dcd_dev *dc);
+int dcd_format(struct dcd_dev *dc, bool discard_dirty, char *err);
 int dcd_read_sb(struct dcd_dev *dc, char *err);
 int dcd_put_sb(struct dcd_dev *dc, u32 state, u64 tail, u64 tail_seq,
 	       u64 head, u64 head_seq);
 int dcd_write_sb(struct dcd_dev *dc, u32 state);
+int dcd_put_data_sb(struct dcd_dev *dc, u32 state);
 
 /* dcd_log.c */
+struct dcd_seg *dcd_seg_alloc(gfp_t gfp);
 void dcd_seg_insert(struct dcd_dev *dc, struct dcd_seg *seg);
+struct dcd_seg *dcd_seg_find(struct dcd_dev *dc, u64 pos);
 void dcd_seg_unref(struct dcd_dev *dc, u64 pos);
+void dcd_seg_supersede(struct dcd_dev *dc, u64 pos, struct dcd_buf *b);
 u64 dcd_log_used(struct dcd_dev *dc);
 void dcd_update_fill(struct dcd_dev *dc);
 int dcd_advance_tail(struct dcd_dev *dc);
+bool dcd_tail_held_by_reads(struct dcd_dev *dc);
 void dcd_log_work(struct work_struct *work);
 void dcd_kick_work(struct work_struct *work);
 void dcd_maybe_seal(struct dcd_dev *dc);

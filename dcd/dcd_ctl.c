@@ -4,6 +4,7 @@
  * include/uapi/dcdmirror/dcd.h, checks their structs and hands them to the
  * device lifecycle (dcd_main.c).
  */
+#include <linux/capability.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -21,7 +22,7 @@ static long dcd_ioc_create(struct dcd_ioc_create __user *argp)
 		return PTR_ERR(c);
 	if (c->version != DCD_IOCTL_VERSION || c->size != sizeof(*c) ||
 	    !fields_zero(c->reserved, sizeof(c->reserved)) ||
-	    (c->flags & ~(DCD_CREATE_FORMAT | DCD_CREATE_FORCE))) {
+	    (c->flags & ~(DCD_CREATE_FORMAT | DCD_CREATE_FORCE | DCD_CREATE_DISCARD_DIRTY))) {
 		kfree(c);
 		return -EINVAL;
 	}
@@ -85,6 +86,9 @@ static long dcd_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 {
 	void __user *argp = (void __user *)arg;
 
+	/* the devices' data and disks: as md's and dcdmirror's control */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
 	switch (cmd) {
 	case DCD_IOC_CREATE:
 		return dcd_ioc_create(argp);
@@ -109,6 +113,7 @@ static struct miscdevice dcd_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = DCD_CONTROL_NAME,
 	.fops = &dcd_ctl_fops,
+	.mode = 0600,
 };
 
 int dcd_ctl_init(void)

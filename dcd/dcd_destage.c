@@ -6,8 +6,11 @@
  * reads compete with log writes on the cache disk) for idle_ms or, also
  * under load, when the log passes its high watermark.
  * Index entries go away, and the log tail moves, only after the data disk has
- * flushed the copies.
+ * flushed the copies. A batch does not run while a write that bypasses the
+ * buffer is in flight to the data disk.
  */
+#include <linux/delay.h>
+
 #include <dcdmirror/kernel/sync_io.h>
 #include "dcd.h"
 
@@ -52,6 +55,8 @@ static int dcd_destage_batch(struct dcd_dev *dc, bool *wrapped)
 	int ret;
 
 	lockdep_assert_held(&dc->destage_mutex);
+	/* no bypass write in flight: the batch could land after it */
+	wait_event(dc->wq_head, !atomic_read(&dc->bypass_inflight));
 	mutex_lock(&dc->lock);
 	xa_for_each_start(&dc->map, idx, e, dc->destage_cursor) {
 		if (dcd_ent_loc(e) != DCD_LOC_LOG)
@@ -74,7 +79,7 @@ static int dcd_destage_batch(struct dcd_dev *dc, bool *wrapped)
 		dcd_err(dc, "destage: cache disk read failed (error %d)\n", ret);
 		return ret;
 	}
-	ret = dcd_runs_io(dc, dc->data_bdev, REQ_OP_WRITE, 0, dc->dlba, count);
+	ret = dcd_runs_io(dc, dc->data_bdev, REQ_OP_WRITE, dc->data_offset, dc->dlba, count);
 	if (!ret)
 		ret = blkdev_issue_flush(dc->data_bdev);
 	if (ret) {
@@ -168,7 +173,7 @@ void dcd_destage_work(struct work_struct *work)
 /* Destage everything logged so far and wait (dcdctl flush). */
 int dcd_destage_all(struct dcd_dev *dc)
 {
-	unsigned int passes = 0;
+	unsigned int passes = 0, waits = 0;
 	bool wrapped;
 	int ret = 0;
 
@@ -197,6 +202,14 @@ int dcd_destage_all(struct dcd_dev *dc)
 	}
 	if (!ret)
 		ret = dcd_advance_tail(dc);
+	/*
+	 * Reads that found a block in the log before it was destaged hold
+	 * their segments; they end in milliseconds and no new one comes.
+	 */
+	while (!ret && dcd_tail_held_by_reads(dc) && ++waits <= DCD_READ_DRAIN_MS) {
+		usleep_range(1000, 2000);
+		ret = dcd_advance_tail(dc);
+	}
 	/* also what bypassed the buffer is on stable media now */
 	if (!ret)
 		ret = blkdev_issue_flush(dc->data_bdev);

@@ -45,9 +45,10 @@ static void dcd_log_read_endio(struct bio *bio)
 
 	if (bio->bi_status && !parent->bi_status)
 		parent->bi_status = bio->bi_status;
+	/* the tail may pass the segment now: tell a log writer that waits */
+	if (atomic_dec_and_test(&rio->seg->readers) && READ_ONCE(dc->space_wanted))
+		dcd_destage_kick(dc, true);
 	bio_put(bio);
-	if (atomic_dec_and_test(&dc->log_reads))
-		wake_up_all(&dc->wq_head);
 	bio_endio(parent);
 }
 
@@ -58,6 +59,7 @@ static void dcd_read(struct dcd_dev *dc, struct bio *bio)
 	for (;;) {
 		u64 lba = bio->bi_iter.bi_sector / DCD_SECT_PER_BLOCK;
 		u32 n = bio->bi_iter.bi_size >> DCD_BLOCK_SHIFT, run = 1;
+		struct dcd_seg *seg = NULL;
 		enum dcd_src src;
 		struct bio *part;
 		u64 pos = 0;
@@ -83,7 +85,9 @@ static void dcd_read(struct dcd_dev *dc, struct bio *bio)
 					break;
 				run++;
 			}
-			atomic_inc(&dc->log_reads);
+			/* a run lies in one segment: each has a header */
+			seg = dcd_seg_find(dc, pos);
+			atomic_inc(&seg->readers);
 		} else {
 			struct bvec_iter it = bio->bi_iter;
 
@@ -112,6 +116,7 @@ static void dcd_read(struct dcd_dev *dc, struct bio *bio)
 			atomic64_add(run, &dc->stats.read_hits_data);
 			WRITE_ONCE(dc->last_data_io, jiffies);
 			bio_set_dev(part, dc->data_bdev);
+			part->bi_iter.bi_sector = dcd_data_sector(dc, part->bi_iter.bi_sector);
 			submit_bio_noacct(part);
 			break;
 		case DCD_SRC_BUF:
@@ -131,6 +136,7 @@ static void dcd_read(struct dcd_dev *dc, struct bio *bio)
 			rio = container_of(clone, struct dcd_rio, bio);
 			rio->dc = dc;
 			rio->parent = bio;
+			rio->seg = seg;
 			bio_set_dev(clone, dc->cache_bdev);
 			clone->bi_iter.bi_sector = dcd_log_sector(dc, pos);
 			clone->bi_end_io = dcd_log_read_endio;
@@ -167,6 +173,13 @@ static void dcd_arm_kick(struct dcd_dev *dc)
 			   msecs_to_jiffies(DCD_LOG_IDLE_MS));
 }
 
+/*
+ * Forget the cached copies of blocks [first, last], superseded by a discard
+ * record in the active buffer (the log keeps them until it is committed,
+ * see struct dcd_buf). A slot of the active buffer is left out of its
+ * segment; a slot of the flushing buffer stays in its segment, which comes
+ * before the one with the record.
+ */
 static void dcd_forget_range(struct dcd_dev *dc, u64 first, u64 last)
 {
 	unsigned long idx;
@@ -178,17 +191,14 @@ static void dcd_forget_range(struct dcd_dev *dc, u64 first, u64 last)
 
 		if (loc == DCD_LOC_LOG) {
 			dc->log_entries--;
-			dcd_seg_unref(dc, dcd_ent_pos(e));
+			dcd_seg_supersede(dc, dcd_ent_pos(e), dc->active);
 		} else {
 			struct dcd_buf *b = &dc->buf[loc - DCD_LOC_BUF0];
 
-			/*
-			 * A slot of the active buffer is left out of its
-			 * segment; the flushing buffer is not changed, its
-			 * segment comes before the one with this record.
-			 */
 			if (b == dc->active)
 				b->lba[dcd_ent_pos(e)] = DCD_LBA_DEAD;
+			else
+				__set_bit(dcd_ent_pos(e), b->superseded);
 			dc->buf_entries--;
 		}
 		xa_erase(&dc->map, idx);
@@ -196,67 +206,141 @@ static void dcd_forget_range(struct dcd_dev *dc, u64 first, u64 last)
 }
 
 /*
- * Forget cached copies of blocks [lba, lba + count) and put a discard record
- * into the active buffer, so that recovery does not bring older copies back.
- * Record and forgetting happen under one hold of lock, so both land in the
- * same buffer.
+ * Reserve a discard record for a bio about to go to the data disk (see
+ * dcd_dev.disc_reserved). -EIO if the device failed or stops.
  */
-static int dcd_invalidate(struct dcd_dev *dc, u64 lba, u64 count)
+static int dcd_reserve_record(struct dcd_dev *dc)
 {
 	mutex_lock(&dc->lock);
-	while (count) {
-		struct dcd_buf *b = dc->active;
-		u32 c = min_t(u64, count, U32_MAX >> 1);
-		struct dcd_seg_ext *d;
-
+	for (;;) {
 		if (dc->failed || dc->dying) {
 			mutex_unlock(&dc->lock);
 			return -EIO;
 		}
-		d = b->ndisc ? &b->disc[b->ndisc - 1] : NULL;
-		if (d && le64_to_cpu(d->lba) + le32_to_cpu(d->count) == lba &&
-		    le32_to_cpu(d->count) + (u64)c <= U32_MAX >> 1) {
-			le32_add_cpu(&d->count, c);
-		} else if (b->ndisc < dc->max_disc) {
-			if (dcd_buf_empty(b))
-				b->first_jif = jiffies;
-			d = &b->disc[b->ndisc++];
-			d->lba = cpu_to_le64(lba);
-			d->slot = cpu_to_le32(DCD_EXT_DISCARD);
-			d->count = cpu_to_le32(c);
-		} else {
-			dcd_make_room(dc);
+		if (dc->active->ndisc + dc->disc_reserved < dc->max_disc)
+			break;
+		if (dcd_buf_empty(dc->active)) {
+			/* all of it is reserved: wait for a completion */
+			mutex_unlock(&dc->lock);
+			wait_event(dc->wq_head, READ_ONCE(dc->disc_reserved) < dc->max_disc ||
+				   READ_ONCE(dc->failed));
+			mutex_lock(&dc->lock);
 			continue;
 		}
-		dcd_forget_range(dc, lba, lba + c - 1);
-		lba += c;
-		count -= c;
+		dcd_make_room(dc);
 	}
-	dc->data_dirty = true;
-	dc->last_write = jiffies;
-	dcd_maybe_seal(dc);
-	if (!dc->flushing && !dcd_buf_empty(dc->active))
-		dcd_arm_kick(dc);
+	dc->disc_reserved++;
 	mutex_unlock(&dc->lock);
 	return 0;
 }
 
-/* Discard, write-zeroes and large writes: forget cached copies, pass on. */
+/*
+ * Blocks [lba, lba + count) are on the data disk now (a bypass write, a
+ * discard, a write-zeroes): forget their cached copies, and put the
+ * reserved discard record into the active buffer, so that recovery does
+ * not bring older copies back. That buffer flushes the data disk before
+ * its segment is written: the record is not durable before the data.
+ * Caller holds lock.
+ */
+static void dcd_add_record(struct dcd_dev *dc, u64 lba, u64 count)
+{
+	struct dcd_buf *b = dc->active;
+	struct dcd_seg_ext *d = b->ndisc ? &b->disc[b->ndisc - 1] : NULL;
+
+	lockdep_assert_held(&dc->lock);
+	dc->disc_reserved--;
+	if (d && le64_to_cpu(d->lba) + le32_to_cpu(d->count) == lba &&
+	    le32_to_cpu(d->count) + count <= DCD_EXT_MAX_BLOCKS) {
+		le32_add_cpu(&d->count, count);
+	} else {
+		if (dcd_buf_empty(b))
+			b->first_jif = jiffies;
+		d = &b->disc[b->ndisc++];
+		d->lba = cpu_to_le64(lba);
+		d->slot = cpu_to_le32(DCD_EXT_DISCARD);
+		d->count = cpu_to_le32(count);
+	}
+	/* in nvram mode the data disk was flushed before (dcd_bypass_done()) */
+	if (dc->mode == DCD_MODE_SAFE)
+		b->data_flush = true;
+	dcd_forget_range(dc, lba, lba + count - 1);
+	dc->last_write = jiffies;
+	dcd_maybe_seal(dc);
+	if (!dc->flushing && !dcd_buf_empty(dc->active))
+		dcd_arm_kick(dc);
+}
+
+/*
+ * A bypass bio completed on the data disk: in nvram mode its data is made
+ * durable first (a flush there completes at once, so the record must not
+ * outlive the data), then the record goes in, then the parent completes:
+ * a read after it finds the data disk's copy.
+ */
+static void dcd_bypass_done(struct work_struct *work)
+{
+	struct dcd_bypass *bp = container_of(work, struct dcd_bypass, work);
+	struct dcd_dev *dc = bp->dc;
+	struct bio *parent = bp->parent;
+	blk_status_t status = bp->clone.bi_status;
+
+	if (!status && dc->mode == DCD_MODE_NVRAM && blkdev_issue_flush(dc->data_bdev))
+		status = BLK_STS_IOERR;
+	mutex_lock(&dc->lock);
+	if (!status)
+		dcd_add_record(dc, bp->lba, bp->count);
+	else
+		/* the cached copies stay: the data disk may not have it */
+		dc->disc_reserved--;
+	mutex_unlock(&dc->lock);
+	bio_put(&bp->clone);
+	/* before the parent ends: a stop waits for none in flight */
+	atomic_dec(&dc->bypass_inflight);
+	wake_up_all(&dc->wq_head);
+	parent->bi_status = status;
+	bio_endio(parent);
+}
+
+static void dcd_bypass_endio(struct bio *clone)
+{
+	struct dcd_bypass *bp = container_of(clone, struct dcd_bypass, clone);
+
+	queue_work(bp->dc->bwq, &bp->work);
+}
+
+/*
+ * Discard, write-zeroes and large writes go to the data disk. Their cached
+ * copies stay until they complete (a read in between finds the previous
+ * data), and no destage batch runs meanwhile: it could write an older copy
+ * over them.
+ */
 static void dcd_pass_to_data(struct dcd_dev *dc, struct bio *bio)
 {
-	u64 lba = bio->bi_iter.bi_sector / DCD_SECT_PER_BLOCK;
-	u64 count = bio->bi_iter.bi_size >> DCD_BLOCK_SHIFT;
+	struct dcd_bypass *bp;
+	struct bio *clone;
 
-	if (count && dcd_invalidate(dc, lba, count)) {
+	if (!bio->bi_iter.bi_size) {
+		bio_endio(bio);
+		return;
+	}
+	if (dcd_reserve_record(dc)) {
 		bio_io_error(bio);
 		return;
 	}
-	/* a destage batch in flight must not land after this write */
 	mutex_lock(&dc->destage_mutex);
+	atomic_inc(&dc->bypass_inflight);
 	mutex_unlock(&dc->destage_mutex);
+	/* GFP_NOIO from a bio_set: cannot fail (mempool backed) */
+	clone = bio_alloc_clone(dc->data_bdev, bio, GFP_NOIO, &dc->bypass_bs);
+	bp = container_of(clone, struct dcd_bypass, clone);
+	bp->dc = dc;
+	bp->parent = bio;
+	bp->lba = bio->bi_iter.bi_sector / DCD_SECT_PER_BLOCK;
+	bp->count = bio->bi_iter.bi_size >> DCD_BLOCK_SHIFT;
+	INIT_WORK(&bp->work, dcd_bypass_done);
+	clone->bi_iter.bi_sector = dcd_data_sector(dc, clone->bi_iter.bi_sector);
+	clone->bi_end_io = dcd_bypass_endio;
 	WRITE_ONCE(dc->last_data_io, jiffies);
-	bio_set_dev(bio, dc->data_bdev);
-	submit_bio_noacct(bio);
+	submit_bio_noacct(clone);
 }
 
 /*
@@ -353,7 +437,11 @@ static void dcd_write(struct dcd_dev *dc, struct bio *bio)
 			} else if (dcd_ent_loc(old) == DCD_LOC_LOG) {
 				dc->log_entries--;
 				dc->buf_entries++;
-				dcd_seg_unref(dc, dcd_ent_pos(old));
+				dcd_seg_supersede(dc, dcd_ent_pos(old), b);
+			} else {
+				/* a copy in the flushing buffer */
+				__set_bit(dcd_ent_pos(old),
+					  dc->buf[dcd_ent_loc(old) - DCD_LOC_BUF0].superseded);
 			}
 		}
 		dcd_copy_block(bio, &it, b->pages[slot], false);
@@ -377,11 +465,6 @@ static void dcd_write(struct dcd_dev *dc, struct bio *bio)
 			if (bio_list_empty(&dc->waiters_flushing))
 				dc->waiters_since = jiffies;
 			bio_list_add(&dc->waiters_flushing, bio);
-			bio = NULL;
-		} else if (dc->data_dirty) {
-			dc->waiters_since = jiffies;
-			bio_list_add(&dc->waiters_now, bio);
-			queue_work(dc->wq, &dc->log_work);
 			bio = NULL;
 		}
 	} else if (sync) {

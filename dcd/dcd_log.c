@@ -33,7 +33,20 @@ void dcd_seg_insert(struct dcd_dev *dc, struct dcd_seg *seg)
 	list_add_tail(&seg->list, &dc->segs);
 }
 
-static struct dcd_seg *dcd_seg_find(struct dcd_dev *dc, u64 pos)
+struct dcd_seg *dcd_seg_alloc(gfp_t gfp)
+{
+	struct dcd_seg *seg = kzalloc(sizeof(*seg), gfp);
+
+	if (seg) {
+		INIT_LIST_HEAD(&seg->pin_node[0]);
+		INIT_LIST_HEAD(&seg->pin_node[1]);
+		atomic_set(&seg->readers, 0);
+	}
+	return seg;
+}
+
+/* The segment holding log position pos, or NULL. Caller holds lock. */
+struct dcd_seg *dcd_seg_find(struct dcd_dev *dc, u64 pos)
 {
 	struct rb_node *n = dc->seg_tree.rb_node;
 	struct dcd_seg *best = NULL;
@@ -53,7 +66,10 @@ static struct dcd_seg *dcd_seg_find(struct dcd_dev *dc, u64 pos)
 	return NULL;
 }
 
-/* An index entry into the log at pos went away. Caller holds lock. */
+/*
+ * An index entry into the log at pos went away: its copy is on the data
+ * disk, or its successor is committed. Caller holds lock.
+ */
 void dcd_seg_unref(struct dcd_dev *dc, u64 pos)
 {
 	struct dcd_seg *seg = dcd_seg_find(dc, pos);
@@ -61,6 +77,64 @@ void dcd_seg_unref(struct dcd_dev *dc, u64 pos)
 	if (WARN_ON_ONCE(!seg || !seg->live))
 		return;
 	seg->live--;
+}
+
+/* Keep a pin on seg for buffer b (see struct dcd_buf). Caller holds lock. */
+static void dcd_seg_pin(struct dcd_seg *seg, struct dcd_buf *b)
+{
+	seg->pins[b->idx]++;
+	if (list_empty(&seg->pin_node[b->idx]))
+		list_add_tail(&seg->pin_node[b->idx], &b->pinned);
+}
+
+/*
+ * The index entry into the log at pos is superseded by a copy in buffer b
+ * (a write or a discard record), not yet committed: the segment keeps a
+ * pin for b instead. Caller holds lock.
+ */
+void dcd_seg_supersede(struct dcd_dev *dc, u64 pos, struct dcd_buf *b)
+{
+	struct dcd_seg *seg = dcd_seg_find(dc, pos);
+
+	if (WARN_ON_ONCE(!seg || !seg->live))
+		return;
+	seg->live--;
+	dcd_seg_pin(seg, b);
+}
+
+/* Buffer b is committed: the copies it superseded may go. Caller holds lock. */
+static void dcd_release_pins(struct dcd_buf *b)
+{
+	struct dcd_seg *seg, *tmp;
+
+	list_for_each_entry_safe(seg, tmp, &b->pinned, pin_node[b->idx]) {
+		seg->pins[b->idx] = 0;
+		list_del_init(&seg->pin_node[b->idx]);
+	}
+}
+
+/* Nothing in the log needs seg any more, and nothing reads from it. */
+static bool dcd_seg_unused(struct dcd_seg *seg)
+{
+	return seg->written && !seg->live && !seg->pins[0] && !seg->pins[1] &&
+	       !atomic_read(&seg->readers);
+}
+
+/*
+ * The oldest segment is held only by reads in flight (dcd_destage_all()
+ * waits for them: once its blocks are destaged no new read finds it).
+ */
+bool dcd_tail_held_by_reads(struct dcd_dev *dc)
+{
+	struct dcd_seg *seg;
+	bool held;
+
+	mutex_lock(&dc->lock);
+	seg = list_first_entry_or_null(&dc->segs, struct dcd_seg, list);
+	held = seg && seg->written && !seg->live && !seg->pins[0] && !seg->pins[1] &&
+	       atomic_read(&seg->readers);
+	mutex_unlock(&dc->lock);
+	return held;
 }
 
 static bool dcd_log_empty(struct dcd_dev *dc)
@@ -213,10 +287,14 @@ static u32 dcd_build_hdr(struct dcd_dev *dc, struct dcd_buf *b)
 	return DIV_ROUND_UP(sizeof(*h) + nr * sizeof(*ext), DCD_BLOCK_SIZE);
 }
 
-/* Point index entries of the logged buffer at the log. Caller holds lock. */
+/*
+ * Point index entries of the logged buffer b at the log; its copies that
+ * the other buffer superseded are pinned for it. Caller holds lock.
+ */
 static void dcd_convert(struct dcd_dev *dc, struct dcd_buf *b,
 			struct dcd_seg *seg)
 {
+	struct dcd_buf *next = &dc->buf[!b->idx];
 	u64 base = seg->pos + seg->hdr_blocks;
 	unsigned int i;
 
@@ -225,8 +303,12 @@ static void dcd_convert(struct dcd_dev *dc, struct dcd_buf *b,
 
 		if (b->lba[i] == DCD_LBA_DEAD)
 			continue;
+		if (test_bit(i, b->superseded)) {
+			dcd_seg_pin(seg, next);
+			continue;
+		}
 		e = xa_load(&dc->map, b->lba[i]);
-		if (e != dcd_mkent(DCD_LOC_BUF0 + b->idx, i))
+		if (WARN_ON_ONCE(e != dcd_mkent(DCD_LOC_BUF0 + b->idx, i)))
 			continue;
 		/* replacing a present entry allocates nothing */
 		xa_store(&dc->map, b->lba[i],
@@ -235,6 +317,7 @@ static void dcd_convert(struct dcd_dev *dc, struct dcd_buf *b,
 		dc->log_entries++;
 		seg->live++;
 	}
+	bitmap_zero(b->superseded, dc->slots);
 }
 
 static void dcd_end_waiters(struct dcd_dev *dc, struct bio_list *list,
@@ -248,41 +331,6 @@ static void dcd_end_waiters(struct dcd_dev *dc, struct bio_list *list,
 		bio->bi_status = status;
 		bio_endio(bio);
 	}
-}
-
-static void dcd_finish_waiters(struct dcd_dev *dc, struct bio_list *list,
-			       unsigned long since)
-{
-	blk_status_t status = BLK_STS_OK;
-	bool data_flush;
-
-	if (bio_list_empty(list))
-		return;
-	mutex_lock(&dc->lock);
-	data_flush = dc->data_dirty;
-	dc->data_dirty = false;
-	if (dc->failed)
-		status = BLK_STS_IOERR;
-	mutex_unlock(&dc->lock);
-	if (data_flush && !status && blkdev_issue_flush(dc->data_bdev)) {
-		dcd_err(dc, "data disk flush failed\n");
-		status = BLK_STS_IOERR;
-	}
-	dcd_end_waiters(dc, list, status, since);
-}
-
-/* Flushes that need nothing logged, only the data disk flushed. */
-static void dcd_end_data_waiters(struct dcd_dev *dc)
-{
-	struct bio_list done = BIO_EMPTY_LIST;
-	unsigned long since;
-
-	mutex_lock(&dc->lock);
-	since = dc->waiters_since;
-	bio_list_merge(&done, &dc->waiters_now);
-	bio_list_init(&dc->waiters_now);
-	mutex_unlock(&dc->lock);
-	dcd_finish_waiters(dc, &done, since);
 }
 
 /*
@@ -324,7 +372,9 @@ static int dcd_log_reserve(struct dcd_dev *dc, struct dcd_seg *seg, u64 n,
 
 /*
  * Write seg, the header in dc->hdr and the data of buffer b (crc: its data
- * checksum), in one go; in safe mode then flush the cache disk.
+ * checksum), in one go; in safe mode then flush the cache disk. The data
+ * disk is flushed first if b holds records of bypass writes: a record may
+ * not be durable before the data it stands for.
  */
 static int dcd_seg_write(struct dcd_dev *dc, struct dcd_seg *seg,
 			 struct dcd_buf *b, u32 crc)
@@ -333,6 +383,15 @@ static int dcd_seg_write(struct dcd_dev *dc, struct dcd_seg *seg,
 	size_t len = (size_t)seg->hdr_blocks << DCD_BLOCK_SHIFT;
 	unsigned int i;
 	int ret;
+
+	if (b->data_flush) {
+		ret = blkdev_issue_flush(dc->data_bdev);
+		if (ret) {
+			dcd_err(dc, "data disk flush failed (error %d)\n", ret);
+			return ret;
+		}
+		b->data_flush = false;
+	}
 
 	h->seq = cpu_to_le64(seg->seq);
 	h->hdr_blocks = cpu_to_le32(seg->hdr_blocks);
@@ -371,11 +430,10 @@ static void dcd_seg_written(struct dcd_dev *dc, struct dcd_buf *b,
 		/* no segment will be written any more: nobody may wait */
 		bio_list_merge(done, &dc->waiters_active);
 		bio_list_init(&dc->waiters_active);
-		bio_list_merge(done, &dc->waiters_now);
-		bio_list_init(&dc->waiters_now);
 	} else {
 		dcd_convert(dc, b, seg);
 		seg->written = true;
+		dcd_release_pins(b);
 		atomic64_inc(&dc->stats.segments_written);
 		atomic64_add((u64)seg->nr_blocks << DCD_BLOCK_SHIFT,
 			     &dc->stats.log_bytes_written);
@@ -399,7 +457,6 @@ void dcd_log_work(struct work_struct *work)
 	unsigned int i;
 	int ret;
 
-	dcd_end_data_waiters(dc);
 	mutex_lock(&dc->lock);
 	b = dc->flushing;
 	mutex_unlock(&dc->lock);
@@ -412,10 +469,10 @@ void dcd_log_work(struct work_struct *work)
 	for (i = 0; i < b->n; i++)
 		crc = dcd_crc_page(crc, b->pages[i]);
 
-	seg = kzalloc(sizeof(*seg), GFP_NOIO);
+	seg = dcd_seg_alloc(GFP_NOIO);
 	while (!seg) {
 		msleep(20);
-		seg = kzalloc(sizeof(*seg), GFP_NOIO);
+		seg = dcd_seg_alloc(GFP_NOIO);
 	}
 	ret = dcd_log_reserve(dc, seg, hdr_blocks + b->n, hdr_blocks);
 	if (ret) {
@@ -436,7 +493,7 @@ void dcd_log_work(struct work_struct *work)
 	wake_up_all(&dc->wq_head);
 	mutex_unlock(&dc->lock);
 
-	dcd_finish_waiters(dc, &done, since);
+	dcd_end_waiters(dc, &done, ret ? BLK_STS_IOERR : BLK_STS_OK, since);
 	if (!ret)
 		dcd_destage_kick(dc, false);
 }
@@ -471,10 +528,8 @@ void dcd_end_all_waiters(struct dcd_dev *dc)
 	mutex_lock(&dc->lock);
 	bio_list_merge(&list, &dc->waiters_active);
 	bio_list_merge(&list, &dc->waiters_flushing);
-	bio_list_merge(&list, &dc->waiters_now);
 	bio_list_init(&dc->waiters_active);
 	bio_list_init(&dc->waiters_flushing);
-	bio_list_init(&dc->waiters_now);
 	mutex_unlock(&dc->lock);
 	dcd_end_waiters(dc, &list, BLK_STS_IOERR, jiffies);
 }
@@ -482,11 +537,13 @@ void dcd_end_all_waiters(struct dcd_dev *dc)
 /* ---- the tail ---- */
 
 /*
- * Free the oldest segments that no index entry points into any more and
- * move the tail past them: first in the superblock, then in memory, so the
- * space is reused only once the superblock no longer leads there. The data
- * disk must have flushed what was destaged from them. Caller holds
- * destage_mutex.
+ * Free the oldest segments that nothing needs any more (no index entry, no
+ * pin, no read in flight: dcd_seg_unused()) and move the tail past them:
+ * first in the superblock, then in memory, so the space is reused only
+ * once the superblock no longer leads there. The data disk has flushed
+ * what was destaged from them (a batch flushes before it drops entries),
+ * and what bypassed the buffer (its record's segment was written after a
+ * data disk flush). Caller holds destage_mutex.
  */
 int dcd_advance_tail(struct dcd_dev *dc)
 {
@@ -498,7 +555,7 @@ int dcd_advance_tail(struct dcd_dev *dc)
 	mutex_lock(&dc->sb_mutex);
 	mutex_lock(&dc->lock);
 	list_for_each_entry_safe(seg, tmp, &dc->segs, list) {
-		if (!seg->written || seg->live)
+		if (!dcd_seg_unused(seg))
 			break;
 		list_del(&seg->list);
 		rb_erase(&seg->node, &dc->seg_tree);
@@ -517,8 +574,6 @@ int dcd_advance_tail(struct dcd_dev *dc)
 	if (!freed)
 		goto out;
 
-	/* reads that found a block in the freed segments finish first */
-	wait_event(dc->wq_head, !atomic_read(&dc->log_reads));
 	ret = dcd_put_sb(dc, DCD_STATE_ACTIVE, tail, tail_seq, 0, 0);
 	if (ret) {
 		dcd_err(dc, "superblock write failed (error %d)\n", ret);

@@ -49,6 +49,7 @@ static void dcd_free(struct dcd_dev *dc)
 		page_array_free(dc->buf[i].pages, dc->slots);
 		kvfree(dc->buf[i].lba);
 		kvfree(dc->buf[i].disc);
+		bitmap_free(dc->buf[i].superseded);
 	}
 	page_array_free(dc->dpages, DCD_DESTAGE_BLOCKS);
 	kvfree(dc->dlba);
@@ -57,11 +58,16 @@ static void dcd_free(struct dcd_dev *dc)
 	kvfree(dc->segpages);
 	if (dc->sb)
 		free_page((unsigned long)dc->sb);
+	if (dc->dsb)
+		free_page((unsigned long)dc->dsb);
 	if (dc->wq)
 		destroy_workqueue(dc->wq);
 	if (dc->dwq)
 		destroy_workqueue(dc->dwq);
+	if (dc->bwq)
+		destroy_workqueue(dc->bwq);
 	bioset_exit(&dc->bs);
+	bioset_exit(&dc->bypass_bs);
 	if (dc->cache_bdev)
 		blkdev_put(dc->cache_bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
 	if (dc->data_bdev)
@@ -74,19 +80,17 @@ static int dcd_alloc_buffers(struct dcd_dev *dc)
 {
 	unsigned int i;
 
-	dc->slots = dc->buffer_bytes / 2 / DCD_BLOCK_SIZE;
-	dc->max_disc = max_t(unsigned int, dc->slots, 16);
-	dc->hdr_max_blocks = DIV_ROUND_UP(sizeof(struct dcd_seg_hdr) +
-					  (size_t)(dc->slots + dc->max_disc) *
-					  sizeof(struct dcd_seg_ext), DCD_BLOCK_SIZE);
+	dcd_buffer_geometry(dc);
 	for (i = 0; i < 2; i++) {
 		struct dcd_buf *b = &dc->buf[i];
 
 		b->idx = i;
+		INIT_LIST_HEAD(&b->pinned);
 		b->pages = page_array_alloc(dc->slots);
 		b->lba = kvcalloc(dc->slots, sizeof(*b->lba), GFP_KERNEL);
 		b->disc = kvcalloc(dc->max_disc, sizeof(*b->disc), GFP_KERNEL);
-		if (!b->pages || !b->lba || !b->disc)
+		b->superseded = bitmap_zalloc(dc->slots, GFP_KERNEL);
+		if (!b->pages || !b->lba || !b->disc || !b->superseded)
 			return -ENOMEM;
 	}
 	dc->active = &dc->buf[0];
@@ -238,7 +242,7 @@ static int dcd_add_disk(struct dcd_dev *dc)
 static struct dcd_dev *dcd_new(u32 index)
 {
 	struct dcd_dev *dc = kzalloc(sizeof(*dc), GFP_KERNEL);
-	struct page *sbp;
+	struct page *sbp, *dsbp;
 
 	if (!dc)
 		return NULL;
@@ -251,7 +255,6 @@ static struct dcd_dev *dcd_new(u32 index)
 	dc->seg_tree = RB_ROOT;
 	bio_list_init(&dc->waiters_active);
 	bio_list_init(&dc->waiters_flushing);
-	bio_list_init(&dc->waiters_now);
 	init_waitqueue_head(&dc->wq_head);
 	open_gate_init(&dc->gate);
 	spin_lock_init(&dc->pace_lock);
@@ -261,18 +264,23 @@ static struct dcd_dev *dcd_new(u32 index)
 	dc->last_write = jiffies;
 	dc->last_data_io = jiffies;
 
+	atomic_set(&dc->bypass_inflight, 0);
 	if (bioset_init(&dc->bs, BIO_POOL_SIZE, offsetof(struct dcd_rio, bio),
-			BIOSET_NEED_RESCUER))
+			BIOSET_NEED_RESCUER) ||
+	    bioset_init(&dc->bypass_bs, BIO_POOL_SIZE, offsetof(struct dcd_bypass, clone), 0))
 		goto out_free;
 	dc->wq = alloc_workqueue("dcd%u", WQ_MEM_RECLAIM | WQ_UNBOUND, 2, index);
 	dc->dwq = alloc_workqueue("dcd%u_destage", WQ_MEM_RECLAIM | WQ_UNBOUND, 1, index);
+	/* bypass completions wait for nothing: any number may run */
+	dc->bwq = alloc_workqueue("dcd%u_bypass", WQ_MEM_RECLAIM | WQ_UNBOUND, 0, index);
 	sbp = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	if (!dc->wq || !dc->dwq || !sbp) {
-		if (sbp)
-			__free_page(sbp);
+	dsbp = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (sbp)
+		dc->sb = page_address(sbp);
+	if (dsbp)
+		dc->dsb = page_address(dsbp);
+	if (!dc->wq || !dc->dwq || !dc->bwq || !sbp || !dsbp)
 		goto out_free;
-	}
-	dc->sb = page_address(sbp);
 	return dc;
 
 out_free:
@@ -294,9 +302,15 @@ static int dcd_assemble(struct dcd_dev *dc, bool force, char *err)
 		else
 			dcd_info(dc, "unclean restart: writes after the last flush may be lost\n");
 	}
+	/* both copies again: one may have been torn */
 	ret = dcd_write_sb(dc, DCD_STATE_ACTIVE);
-	if (ret)
+	if (ret) {
 		snprintf(err, DCD_ERROR_LEN, "cannot write the superblock: error %d", ret);
+		return ret;
+	}
+	ret = dcd_put_data_sb(dc, DCD_DATA_DIRTY);
+	if (ret)
+		snprintf(err, DCD_ERROR_LEN, "cannot write the data disk header: error %d", ret);
 	return ret;
 }
 
@@ -346,19 +360,13 @@ static int dcd_create_locked(struct dcd_ioc_create *c)
 		if (ret)
 			goto out_free;
 	}
-	dc->nr_blocks = dc->data_sectors / DCD_SECT_PER_BLOCK;
-	if (!dc->nr_blocks) {
-		snprintf(err, DCD_ERROR_LEN, "data disk is smaller than 4096 bytes");
-		ret = -EINVAL;
-		goto out_free;
-	}
 	ret = dcd_alloc_buffers(dc);
 	if (ret) {
 		snprintf(err, DCD_ERROR_LEN, "out of memory for a %llu KiB buffer",
 			 dc->buffer_bytes >> 10);
 		goto out_free;
 	}
-	ret = format ? dcd_format(dc, err) :
+	ret = format ? dcd_format(dc, c->flags & DCD_CREATE_DISCARD_DIRTY, err) :
 		       dcd_assemble(dc, c->flags & DCD_CREATE_FORCE, err);
 	if (ret)
 		goto out_free;
@@ -413,12 +421,18 @@ static void dcd_destroy(struct dcd_dev *dc, bool no_log)
 	cancel_delayed_work_sync(&dc->destage_work);
 	flush_workqueue(dc->wq);
 	flush_workqueue(dc->dwq);
+	/* the device is closed, but bypass completions may still run */
+	wait_event(dc->wq_head, !atomic_read(&dc->bypass_inflight));
+	flush_workqueue(dc->bwq);
 
 	/* nothing is open: no flush can be waiting, but be sure */
 	dcd_end_all_waiters(dc);
 	/* what bypassed the buffer, too */
 	if (!no_log && !ret && !dc->failed)
 		ret = blkdev_issue_flush(dc->data_bdev);
+	/* nothing left in the cache: the data disk alone holds the device */
+	if (!no_log && !ret && !dc->failed && !dcd_log_used(dc) && !dc->log_entries)
+		ret = dcd_put_data_sb(dc, DCD_DATA_CLEAN);
 	if (!no_log && !ret && !dc->failed) {
 		dc->clean_stops++;
 		ret = dcd_write_sb(dc, DCD_STATE_CLEAN);

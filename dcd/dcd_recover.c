@@ -160,7 +160,7 @@ static int dcd_apply_seg(struct dcd_dev *dc, struct dcd_seg *seg)
 /* Add the checked segment at pos of n blocks to the log and the index. */
 static int dcd_recover_seg(struct dcd_dev *dc, u64 pos, u64 seq, u32 n, char *err)
 {
-	struct dcd_seg *seg = kzalloc(sizeof(*seg), GFP_KERNEL);
+	struct dcd_seg *seg = dcd_seg_alloc(GFP_KERNEL);
 	int ret;
 
 	if (!seg) {

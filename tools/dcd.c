@@ -26,7 +26,7 @@ const char dcd_usage[] =
 	"DCD DEVICES (/dev/dcdN)\n"
 	"    dcdctl create /dev/dcdN --cache DEV --data DEV [--buffer SIZE]\n"
 	"           [--mode safe|nvram] [--idle-ms N] [--max-age-ms N]\n"
-	"           [--high-watermark P] [--bypass SIZE|off] [--force]\n"
+	"           [--high-watermark P] [--bypass SIZE|off] [--force] [--discard-dirty]\n"
 	"        Format DEV given as --cache (superblock and circular log) and start\n"
 	"        /dev/dcdN over the data disk. Writes are copied into a RAM buffer of\n"
 	"        SIZE (default 32M, two halves) and completed; a half is written to\n"
@@ -40,7 +40,12 @@ const char dcd_usage[] =
 	"        Writes of --bypass SIZE or more (default 1M; off: never) go to the\n"
 	"        data disk directly. The device has 4096-byte logical blocks.\n"
 	"        A cache disk that holds a dcd superblock is only formatted with\n"
-	"        --force: its log may hold data not yet on the data disk.\n"
+	"        --force: its log may hold data not yet on the data disk. The data\n"
+	"        disk's first 4 KiB become its header (the device starts after it),\n"
+	"        which says while the log holds newer data for it (dirty): a\n"
+	"        dirty data disk is refused, as its newest data is in its cache\n"
+	"        disk's log (assemble it), unless --discard-dirty gives that data\n"
+	"        up. A clean one keeps its data under the new cache disk.\n"
 	"        --mode safe (default): a flush or FUA write completes once all\n"
 	"        earlier writes are in the log and the cache disk has flushed.\n"
 	"        --mode nvram: flushes complete at once; only safe when the RAM\n"
@@ -57,10 +62,13 @@ const char dcd_usage[] =
 	"        Log the buffer, destage the whole log to the data disk and wait.\n"
 	"    dcdctl stop /dev/dcdN [--no-log]\n"
 	"        Log the buffer and stop; the log is kept and found by assemble.\n"
+	"        A stop that leaves nothing in the cache (after flush) marks the\n"
+	"        data disk clean: it then holds the whole device, from its block 1.\n"
 	"        --no-log drops the buffer and leaves the superblock marked active,\n"
 	"        as a power loss would (a test hook).\n"
 	"    dcdctl examine DEV\n"
-	"        Print the dcd superblock of a cache disk.\n";
+	"        Print the dcd superblock of a cache disk (the newer of its two\n"
+	"        copies), or the header of a data disk (clean or dirty).\n";
 
 static int open_ctl(void)
 {
@@ -113,17 +121,18 @@ static bool busy(const char *path)
 }
 
 /* A dcd superblock (checked by magic) at the start of path. */
+/* Does path carry a dcd superblock (either copy)? */
 static bool has_sb(const char *path)
 {
-	struct dcd_sb sb;
+	struct dcd_sb sb[DCD_SB_COPIES];
 	bool found;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	found = pread(fd, &sb, sizeof(sb), 0) == (ssize_t)sizeof(sb) &&
-		le64toh(sb.magic) == DCD_SB_MAGIC;
+	found = pread(fd, sb, sizeof(sb), 0) == (ssize_t)sizeof(sb) &&
+		(le64toh(sb[0].magic) == DCD_SB_MAGIC || le64toh(sb[1].magic) == DCD_SB_MAGIC);
 	close(fd);
 	return found;
 }
@@ -133,9 +142,10 @@ static int dcd_create_verb(const char *verb, const char *dev, int argc,
 {
 	const char *cache = NULL, *data = NULL, *buffer = NULL, *mode = NULL;
 	const char *idle = NULL, *age = NULL, *hwm = NULL, *bypass = NULL;
-	bool force = false;
+	bool force = false, discard_dirty = false;
 	const struct dcdctl_opt opts[] = {
 		{ "force", false, NULL, &force },
+		{ "discard-dirty", false, NULL, &discard_dirty },
 		{ "cache", true, &cache, NULL },
 		{ "data", true, &data, NULL },
 		{ "buffer", true, &buffer, NULL },
@@ -158,7 +168,7 @@ static int dcd_create_verb(const char *verb, const char *dev, int argc,
 		return 1;
 	if (!cache || !data)
 		return dcdctl_err("%s: --cache and --data are required", verb);
-	if (!format && (buffer || mode || idle || age || hwm || bypass))
+	if (!format && (buffer || mode || idle || age || hwm || bypass || discard_dirty))
 		return dcdctl_err("assemble: only --cache, --data and --force apply; the rest is in the superblock");
 	if (dcdctl_blockdev(cache, &cdev) || dcdctl_blockdev(data, &ddev))
 		return 1;
@@ -171,7 +181,7 @@ static int dcd_create_verb(const char *verb, const char *dev, int argc,
 	if (!format && force)
 		c.flags = DCD_CREATE_FORCE;
 	if (format) {
-		c.flags = DCD_CREATE_FORMAT;
+		c.flags = DCD_CREATE_FORMAT | (discard_dirty ? DCD_CREATE_DISCARD_DIRTY : 0);
 		c.buffer_bytes = 32ULL << 20;
 		c.idle_ms = 200;
 		c.max_age_ms = 100;
@@ -349,75 +359,112 @@ int dcd_main(const char *verb, const char *dev, int argc, char **argv)
 	return dcdctl_err("%s: unknown verb for a dcd device (see dcdctl --help)", verb);
 }
 
-/* crc32c as the kernel's __crc32c_le(~0, ...): reflected, no final xor. */
-static uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
+/* Is the 4096-byte block at buf a valid copy of struct T (magic M)? */
+static bool valid_block(void *buf, uint64_t magic, __le32 *crc_field)
 {
-	const unsigned char *p = buf;
-	int k;
+	uint32_t want = le32toh(*crc_field), crc;
 
-	while (len--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0x82F63B78U & (0U - (crc & 1)));
-	}
-	return crc;
+	if (le64toh(*(__le64 *)buf) != magic)
+		return false;
+	*crc_field = 0;
+	crc = dcdctl_crc32c(~0U, buf, 4096);
+	*crc_field = htole32(want);
+	return crc == want;
+}
+
+/* The data disk header of a version 2 data disk. */
+static void examine_data_disk(const char *path, struct dcd_data_sb *d)
+{
+	char uuid[40], h1[32], tbuf[64];
+	time_t t = (time_t)le64toh(d->utime);
+
+	printf("%s:\n", path);
+	printf("            Magic : dcd data disk, format version %u\n", le32toh(d->version));
+	printf("       Cache disk : UUID %s\n", dcdctl_uuid(d->uuid, uuid));
+	printf("            State : %s\n", le32toh(d->state) == DCD_DATA_CLEAN ?
+	       "clean (this disk holds every block's newest copy)" :
+	       le32toh(d->state) == DCD_DATA_DIRTY ?
+	       "dirty (the cache disk's log may hold newer copies: use it with its cache disk)" :
+	       "unknown");
+	printf("      Data offset : %" PRIu64 " blocks of 4096 bytes\n",
+	       (uint64_t)le64toh(d->data_offset));
+	printf("      Device size : %s (%" PRIu64 " blocks)\n",
+	       dcdctl_human(le64toh(d->data_blocks) * 4096, h1, sizeof(h1)),
+	       (uint64_t)le64toh(d->data_blocks));
+	strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
+	printf("          Updated : %s\n", tbuf);
 }
 
 int dcd_examine(const char *path)
 {
-	static struct dcd_sb sb;
-	uint32_t crc_disk, crc;
+	static struct dcd_sb copies[DCD_SB_COPIES];
+	struct dcd_sb *sb = NULL;
 	char uuid[40], h1[32], tbuf[64];
+	bool ok[DCD_SB_COPIES];
 	time_t t;
 	ssize_t n;
-	int fd, i;
+	int fd, i, newest = -1;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		dcdctl_err("%s: %s", path, strerror(errno));
 		return 2;
 	}
-	n = pread(fd, &sb, sizeof(sb), 0);
+	n = pread(fd, copies, sizeof(copies), 0);
 	close(fd);
-	if (n != (ssize_t)sizeof(sb) || le64toh(sb.magic) != DCD_SB_MAGIC)
+	if (n != (ssize_t)sizeof(copies))
 		return 1;
-	crc_disk = le32toh(sb.crc);
-	sb.crc = 0;
-	crc = crc32c(~0U, &sb, sizeof(sb));
-	for (i = 0, n = 0; i < 16; i++)
-		n += sprintf(uuid + n, "%s%02x",
-			     i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "", sb.uuid[i]);
+	if (le64toh(copies[0].magic) == DCD_DATA_MAGIC &&
+	    valid_block(&copies[0], DCD_DATA_MAGIC, &((struct dcd_data_sb *)copies)->crc)) {
+		examine_data_disk(path, (struct dcd_data_sb *)copies);
+		return 0;
+	}
+	for (i = 0; i < DCD_SB_COPIES; i++) {
+		ok[i] = valid_block(&copies[i], DCD_SB_MAGIC, &copies[i].crc) &&
+			(i == 0 || le32toh(copies[i].version) >= 2);
+		if (ok[i] && (newest < 0 ||
+			      le64toh(copies[i].sb_seq) > le64toh(copies[newest].sb_seq)))
+			newest = i;
+	}
+	if (newest < 0) {
+		if (le64toh(copies[0].magic) != DCD_SB_MAGIC && le64toh(copies[1].magic) != DCD_SB_MAGIC)
+			return 1;
+		return dcdctl_err("%s: dcd superblock checksum is wrong (both copies)", path) + 1;
+	}
+	sb = &copies[newest];
 	printf("%s:\n", path);
-	printf("            Magic : dcd cache disk, format version %u\n", le32toh(sb.version));
-	printf("         Checksum : %08x (%s)\n", crc_disk, crc == crc_disk ? "correct" : "WRONG");
-	printf("             UUID : %s\n", uuid);
-	printf("            State : %s\n", le32toh(sb.state) == DCD_STATE_CLEAN ? "clean" :
-	       le32toh(sb.state) == DCD_STATE_ACTIVE ? "active (running or not stopped cleanly)" :
+	printf("            Magic : dcd cache disk, format version %u\n", le32toh(sb->version));
+	printf("       Superblock : copy in block %d of %d, sequence %" PRIu64 "; the other copy %s\n",
+	       newest, DCD_SB_COPIES, (uint64_t)le64toh(sb->sb_seq),
+	       ok[!newest] ? "is valid" : "is torn or absent");
+	printf("             UUID : %s\n", dcdctl_uuid(sb->uuid, uuid));
+	printf("            State : %s\n", le32toh(sb->state) == DCD_STATE_CLEAN ? "clean" :
+	       le32toh(sb->state) == DCD_STATE_ACTIVE ? "active (running or not stopped cleanly)" :
 	       "unknown");
-	printf("             Mode : %s\n", le32toh(sb.mode) == DCD_SB_MODE_NVRAM ? "nvram" : "safe");
-	printf("        Data size : %s (%" PRIu64 " sectors)\n",
-	       dcdctl_human(le64toh(sb.data_sectors) << 9, h1, sizeof(h1)),
-	       (uint64_t)le64toh(sb.data_sectors));
+	printf("             Mode : %s\n", le32toh(sb->mode) == DCD_SB_MODE_NVRAM ? "nvram" : "safe");
+	printf("        Data size : %s (%" PRIu64 " sectors), device from data disk block %" PRIu64 "\n",
+	       dcdctl_human(le64toh(sb->data_sectors) << 9, h1, sizeof(h1)),
+	       (uint64_t)le64toh(sb->data_sectors), (uint64_t)le64toh(sb->data_offset));
 	printf("              Log : blocks %" PRIu64 " to %" PRIu64 " (%s)\n",
-	       (uint64_t)le64toh(sb.log_start),
-	       (uint64_t)(le64toh(sb.log_start) + le64toh(sb.log_blocks)),
-	       dcdctl_human(le64toh(sb.log_blocks) * 4096, h1, sizeof(h1)));
+	       (uint64_t)le64toh(sb->log_start),
+	       (uint64_t)(le64toh(sb->log_start) + le64toh(sb->log_blocks)),
+	       dcdctl_human(le64toh(sb->log_blocks) * 4096, h1, sizeof(h1)));
 	printf("             Tail : position %" PRIu64 ", sequence %" PRIu64 "\n",
-	       (uint64_t)le64toh(sb.tail_pos), (uint64_t)le64toh(sb.tail_seq));
-	if (le32toh(sb.state) == DCD_STATE_CLEAN)
+	       (uint64_t)le64toh(sb->tail_pos), (uint64_t)le64toh(sb->tail_seq));
+	if (le32toh(sb->state) == DCD_STATE_CLEAN)
 		printf("             Head : position %" PRIu64 ", sequence %" PRIu64 "\n",
-		       (uint64_t)le64toh(sb.head_pos), (uint64_t)le64toh(sb.head_seq));
-	printf("           Buffer : %s\n", dcdctl_human(le64toh(sb.buffer_bytes), h1, sizeof(h1)));
+		       (uint64_t)le64toh(sb->head_pos), (uint64_t)le64toh(sb->head_seq));
+	printf("           Buffer : %s\n", dcdctl_human(le64toh(sb->buffer_bytes), h1, sizeof(h1)));
 	printf("          Tunables: idle-ms %u, max-age-ms %u, high-watermark %u%%, bypass %" PRIu64 "\n",
-	       le32toh(sb.idle_ms), le32toh(sb.max_age_ms), le32toh(sb.high_watermark),
-	       (uint64_t)le64toh(sb.bypass_bytes));
-	t = (time_t)le64toh(sb.ctime);
+	       le32toh(sb->idle_ms), le32toh(sb->max_age_ms), le32toh(sb->high_watermark),
+	       (uint64_t)le64toh(sb->bypass_bytes));
+	t = (time_t)le64toh(sb->ctime);
 	strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
 	printf("          Created : %s\n", tbuf);
-	t = (time_t)le64toh(sb.utime);
+	t = (time_t)le64toh(sb->utime);
 	strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
 	printf("          Updated : %s\n", tbuf);
 	printf("      Clean stops : %" PRIu64 ", unclean starts %" PRIu64 "\n",
-	       (uint64_t)le64toh(sb.clean_stops), (uint64_t)le64toh(sb.unclean_starts));
+	       (uint64_t)le64toh(sb->clean_stops), (uint64_t)le64toh(sb->unclean_starts));
 	return 0;
 }

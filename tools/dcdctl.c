@@ -227,6 +227,29 @@ const char *dcdctl_dev_name(unsigned int maj, unsigned int min, char *buf,
 	return buf;
 }
 
+uint32_t dcdctl_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82F63B78U & (0U - (crc & 1)));
+	}
+	return crc;
+}
+
+const char *dcdctl_uuid(const uint8_t *uuid, char *buf)
+{
+	int i, n = 0;
+
+	for (i = 0; i < 16; i++)
+		n += sprintf(buf + n, "%s%02x",
+			     i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "", uuid[i]);
+	return buf;
+}
+
 const char *dcdctl_human(uint64_t bytes, char *buf, size_t len)
 {
 	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };

@@ -61,6 +61,15 @@ int dcdctl_open_control(const char *path, const char *module);
 const char *dcdctl_dev_name(unsigned int maj, unsigned int min, char *buf,
 			    size_t len);
 
+/*
+ * crc32c as the kernel's __crc32c_le(crc, ...) of the on-disk formats:
+ * reflected, no final xor (the formats start from ~0).
+ */
+uint32_t dcdctl_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* The 16 bytes of a uuid as 8-4-4-4-12 hex digits; buf of at least 37 bytes. */
+const char *dcdctl_uuid(const uint8_t *uuid, char *buf);
+
 /* Human-readable bytes: "64.0 MiB". buf of at least 32 bytes. */
 const char *dcdctl_human(uint64_t bytes, char *buf, size_t len);
 

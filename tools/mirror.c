@@ -86,29 +86,6 @@ const char mirror_usage[] =
 	"    dcdctl examine DEV\n"
 	"        Print the dcdmirror superblock of a leg.\n";
 
-static const char *uuid_str(const uint8_t *u, char *buf, size_t len)
-{
-	snprintf(buf, len,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
-		 u[10], u[11], u[12], u[13], u[14], u[15]);
-	return buf;
-}
-
-/* crc32c as the kernel's __crc32c_le(~0, ...): reflected, no final xor. */
-static uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	int k;
-
-	while (len--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0x82f63b78 & -(crc & 1));
-	}
-	return crc;
-}
-
 static int open_ctl(void)
 {
 	return dcdctl_open_control(CONTROL, "dcdmirror.ko");
@@ -402,7 +379,7 @@ static int do_detail(const char *dev, unsigned int index, int argc, char **argv)
 	printf("       Open Count : %u\n", info.open_count);
 	if (info.flags & DCDMIRROR_INFO_SUPERBLOCK) {
 		printf("         Metadata : 1 (superblock at the end of each leg)\n");
-		printf("             UUID : %s\n", uuid_str(info.uuid, name, sizeof(name)));
+		printf("             UUID : %s\n", dcdctl_uuid(info.uuid, name));
 		printf("           Events : %" PRIu64 "\n", (uint64_t)info.events);
 	} else {
 		printf("         Metadata : none\n");
@@ -729,8 +706,8 @@ int mirror_examine(const char *path)
 	printf("%s:\n", path);
 	printf("            Magic : dcdmirror leg, metadata version %u\n", le32toh(sb.version));
 	printf("         Checksum : %08x (%s)\n", crc,
-	       crc32c(~0U, &sb, sizeof(sb)) == crc ? "correct" : "WRONG");
-	printf("             UUID : %s\n", uuid_str(sb.uuid, u, sizeof(u)));
+	       dcdctl_crc32c(~0U, &sb, sizeof(sb)) == crc ? "correct" : "WRONG");
+	printf("             UUID : %s\n", dcdctl_uuid(sb.uuid, u));
 	printf("              Leg : %u of %u (%s)\n", le32toh(sb.leg), le32toh(sb.nr_legs),
 	       role_name(le32toh(sb.role)));
 	printf("            State : %s\n", le32toh(sb.state) == DCDMIRROR_SB_CLEAN ? "clean" :

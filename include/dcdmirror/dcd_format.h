@@ -7,8 +7,24 @@
  * computed with the checksum field itself set to zero.
  *
  * Cache disk layout:
- *   block 0                      superblock (struct dcd_sb, rest zero)
+ *   blocks 0 and 1               superblock (struct dcd_sb, rest zero), two
+ *                                copies (version 2): each update bumps
+ *                                sb_seq and writes block 0, then block 1,
+ *                                each durable before the next; the valid
+ *                                copy with the highest sb_seq is the
+ *                                superblock, so a torn write leaves the
+ *                                one before, and a new tail's space is
+ *                                reused only once both copies have it.
+ *                                Version 1 has block 0 only.
  *   blocks [log_start, log_start + log_blocks)   circular log of segments
+ *
+ * Data disk layout (version 2): block 0 holds struct dcd_data_sb, which
+ * names the cache disk (uuid) and says whether the data disk alone holds
+ * every block's newest copy (CLEAN) or the cache disk's log may hold newer
+ * ones (DIRTY, from the moment the device runs until a stop that left
+ * nothing in the cache); the device's blocks start at data_offset. The
+ * data disk is thus never mistaken for a plain copy of the device while
+ * its log holds newer data. Version 1 has no header (data_offset 0).
  *
  * A segment is written at a log position p (relative to log_start):
  *   blocks [p, p + hdr_blocks)                   header: struct dcd_seg_hdr
@@ -34,8 +50,18 @@
 #define DCD_BLOCK_SHIFT		12
 #define DCD_SB_MAGIC		0x5342204443442d31ULL	/* "1-DCD BS" */
 #define DCD_SEG_MAGIC		0x4745532044434431ULL	/* "1DCD SEG" */
-#define DCD_FORMAT_VERSION	1
+#define DCD_DATA_MAGIC		0x41544144444344ULL	/* "DCDDATA" */
+#define DCD_FORMAT_VERSION	2	/* 1: one superblock, no data disk header */
+#define DCD_FORMAT_VERSION_MIN	1
+#define DCD_SB_COPIES		2	/* blocks 0 and 1 */
 #define DCD_LOG_START		8	/* blocks; room for a larger superblock */
+#define DCD_DATA_OFFSET		1	/* blocks: the data disk's header */
+
+/* dcd_data_sb.state */
+#define DCD_DATA_CLEAN		1	/* this disk alone holds the device */
+#define DCD_DATA_DIRTY		2	/* the cache disk's log may hold newer
+					 * copies of its blocks
+					 */
 
 /* dcd_sb.state */
 #define DCD_STATE_CLEAN		1	/* stopped cleanly; buffer was logged */
@@ -70,7 +96,24 @@ struct dcd_sb {
 	__le64 utime;			/* last superblock write */
 	__le64 clean_stops;		/* times stopped cleanly */
 	__le64 unclean_starts;		/* times assembled after an unclean stop */
-	__u8   reserved[3928];		/* zero */
+	/* version 2 (zero in version 1) */
+	__le64 sb_seq;			/* this copy's place in the order */
+	__le64 data_offset;		/* data disk blocks before the device's */
+	__u8   reserved[3912];		/* zero */
+};
+
+/* Block 0 of a version 2 data disk. */
+struct dcd_data_sb {
+	__le64 magic;			/* DCD_DATA_MAGIC */
+	__le32 version;			/* DCD_FORMAT_VERSION */
+	__le32 crc;			/* crc32c of the 4096-byte block */
+	__u8   uuid[16];		/* of the cache disk's superblock */
+	__le32 block_size;		/* 4096 */
+	__le32 state;			/* DCD_DATA_* */
+	__le64 data_offset;		/* blocks before the device's block 0 */
+	__le64 data_blocks;		/* the device's size */
+	__le64 utime;			/* last written, seconds since the epoch */
+	__u8   reserved[4032];		/* zero */
 };
 
 /* dcd_seg_ext.slot of an extent that discards rather than carries data */

@@ -28,6 +28,11 @@
 						 * ends before a clean stop's end
 						 * (damaged cache disk)
 						 */
+#define DCD_CREATE_DISCARD_DIRTY (1U << 2)	/* format: over a data disk
+						 * marked dirty by another cache
+						 * disk, giving up the newer data
+						 * in that one's log
+						 */
 
 /* dcd_ioc_dev.flags for DCD_IOC_STOP */
 #define DCD_STOP_NO_LOG		(1U << 0)	/* test hook: drop the RAM
