@@ -342,6 +342,7 @@ static inline const char *dcdmirror_role_name(const struct dcdmirror_leg *leg)
 
 /* dcdmirror_io.c */
 extern struct workqueue_struct *dcdmirror_wq;
+extern unsigned int dcdmirror_wq_max_active;
 void dcdmirror_submit_bio(struct bio *bio);
 void dcdmirror_dispatch_write(struct dcdmirror_io *io);
 void dcdmirror_clone_endio(struct bio *bio);

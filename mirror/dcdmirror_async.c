@@ -10,7 +10,9 @@
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/delay.h>
 #include <linux/ktime.h>
+#include <linux/module.h>
 
 #include "dcdmirror.h"
 
@@ -95,9 +97,21 @@ fail:
 	return NULL;
 }
 
+/*
+ * Test hook: a merged request's completion waits this long (busy, it may
+ * run in interrupt context; at most 1000 ms) after its last write has
+ * completed, when a stop may already have freed the array. 0 (the
+ * default) in normal use.
+ */
+static unsigned int dcdmirror_merged_end_delay_ms;
+module_param_named(merged_end_delay_ms, dcdmirror_merged_end_delay_ms, uint, 0644);
+MODULE_PARM_DESC(merged_end_delay_ms,
+		 "test hook: delay the end of a merged remote request after its writes completed (ms, default 0, at most 1000)");
+
 /* A merged request completed: so did each write it carried. */
 static void dcdmirror_merged_endio(struct bio *req)
 {
+	unsigned int delay = min(READ_ONCE(dcdmirror_merged_end_delay_ms), 1000U);
 	struct bio *part, *next;
 
 	for (part = to_clone(req)->parts; part; part = next) {
@@ -106,6 +120,8 @@ static void dcdmirror_merged_endio(struct bio *req)
 		part->bi_status = req->bi_status;
 		dcdmirror_clone_endio(part);
 	}
+	if (delay)
+		mdelay(delay);
 	bio_put(req);
 }
 

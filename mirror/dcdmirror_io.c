@@ -12,6 +12,7 @@
 #include <linux/bio.h>
 #include <linux/ktime.h>
 #include <linux/mempool.h>
+#include <linux/module.h>
 
 #include "dcdmirror.h"
 
@@ -19,6 +20,16 @@
 
 /* Retries of failed reads and superblock updates: they sleep or submit. */
 struct workqueue_struct *dcdmirror_wq;
+
+/*
+ * Test hook: at most this many items of the workqueue run at once; 1 runs
+ * them one at a time as a rescuer does under memory pressure. 0 (the
+ * default): the workqueue's default.
+ */
+unsigned int dcdmirror_wq_max_active;
+module_param_named(wq_max_active, dcdmirror_wq_max_active, uint, 0444);
+MODULE_PARM_DESC(wq_max_active,
+		 "test hook: items of each workqueue run at once (default 0: no limit of ours)");
 
 static void dcdmirror_master_end(struct dcdmirror_io *io)
 {

@@ -543,7 +543,8 @@ static int __init dcdmirror_init(void)
 {
 	int ret;
 
-	dcdmirror_wq = alloc_workqueue("dcdmirror", WQ_MEM_RECLAIM, 0);
+	dcdmirror_wq = alloc_workqueue("dcdmirror", WQ_MEM_RECLAIM,
+				       min_t(unsigned int, dcdmirror_wq_max_active, WQ_MAX_ACTIVE));
 	if (!dcdmirror_wq)
 		return -ENOMEM;
 	dcdmirror_major = register_blkdev(0, "dcdmirror");

@@ -10,8 +10,10 @@
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
+#include <linux/module.h>
 #include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -28,6 +30,16 @@
 #define RESYNC_CKPT_BYTES	(64ULL << 20)
 /* with foreground I/O it pauses unless it is slower than this, KiB/s */
 #define RESYNC_YIELD_FLOOR	1024
+
+/*
+ * Test hook: the resync waits this long before each chunk, outside the I/O
+ * path, so that tests can change the legs (fail, remove) between two
+ * chunks. 0 (the default) in normal use.
+ */
+static unsigned int dcdmirror_resync_chunk_delay_ms;
+module_param_named(resync_chunk_delay_ms, dcdmirror_resync_chunk_delay_ms, uint, 0644);
+MODULE_PARM_DESC(resync_chunk_delay_ms,
+		 "test hook: the resync waits this long before each chunk (ms, default 0)");
 
 /* The leg to rebuild: REBUILDING, not faulty, present. -1 if none. */
 static int dcdmirror_resync_target(struct dcdmirror *m)
@@ -305,6 +317,9 @@ static bool dcdmirror_resync_walk(struct dcdmirror *m, struct dcdmirror_walk *w,
 			    !dcdmirror_resync_sleep(m, 5))
 				return false;
 		}
+		if (READ_ONCE(dcdmirror_resync_chunk_delay_ms) &&
+		    !dcdmirror_resync_sleep(m, READ_ONCE(dcdmirror_resync_chunk_delay_ms)))
+			return false;
 		dcdmirror_io_begin(m);
 		ret = dcdmirror_resync_chunk(m, w->src, w->dst, w->chunk, pages, &n);
 		dcdmirror_io_end(m);

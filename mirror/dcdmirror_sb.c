@@ -6,8 +6,10 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/crc32.h>
+#include <linux/delay.h>
 #include <linux/gfp.h>
 #include <linux/log2.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/uuid.h>
@@ -419,11 +421,26 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 	return err;
 }
 
+/*
+ * Test hook: the superblock update after a leg failure waits this long
+ * first, so that tests can act while the failure is not yet on disk (a
+ * crash then, a stop). 0 (the default) in normal use.
+ */
+static unsigned int dcdmirror_sb_update_delay_ms;
+module_param_named(sb_update_delay_ms, dcdmirror_sb_update_delay_ms, uint, 0644);
+MODULE_PARM_DESC(sb_update_delay_ms,
+		 "test hook: delay the superblock update after a leg failure (ms, default 0)");
+
 /* A leg became faulty: record it in the superblocks of the others. */
 void dcdmirror_sb_work(struct work_struct *work)
 {
 	struct dcdmirror *m = container_of(work, struct dcdmirror, sb_work);
+	unsigned int delay = READ_ONCE(dcdmirror_sb_update_delay_ms);
 
+	if (delay) {
+		msleep(delay);
+		dcdmirror_info(m, "superblock update held %u ms (sb_update_delay_ms)\n", delay);
+	}
 	mutex_lock(&m->sb_lock);
 	if (m->has_sb)
 		dcdmirror_sb_write(m, DCDMIRROR_SB_ACTIVE);
