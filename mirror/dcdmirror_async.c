@@ -112,17 +112,22 @@ MODULE_PARM_DESC(merged_end_delay_ms,
 static void dcdmirror_merged_endio(struct bio *req)
 {
 	unsigned int delay = min(READ_ONCE(dcdmirror_merged_end_delay_ms), 1000U);
-	struct bio *part, *next;
+	struct bio *part = to_clone(req)->parts, *next;
+	blk_status_t status = req->bi_status;
 
-	for (part = to_clone(req)->parts; part; part = next) {
+	/*
+	 * Put first: the last write's end may let a stop free the array and
+	 * its bio_set. The writes own the pages, req only points at them.
+	 */
+	bio_put(req);
+	for (; part; part = next) {
 		next = part->bi_next;
 		part->bi_next = NULL;
-		part->bi_status = req->bi_status;
+		part->bi_status = status;
 		dcdmirror_clone_endio(part);
 	}
 	if (delay)
 		mdelay(delay);
-	bio_put(req);
 }
 
 /* Pages a request may need for the data of bio (a bound). */
