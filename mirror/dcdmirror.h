@@ -359,6 +359,8 @@ void dcdmirror_io_exit(struct dcdmirror *m);
 
 /* dcdmirror_async.c */
 bool dcdmirror_async_idle(struct dcdmirror *m);
+bool dcdmirror_async_busy(struct dcdmirror *m, sector_t sector,
+			  unsigned int nr_sectors);
 void dcdmirror_async_start(struct dcdmirror *m, struct dcdmirror_io *io);
 void dcdmirror_async_remove(struct dcdmirror *m, struct dcdmirror_io *io);
 struct bio *dcdmirror_behind_clone(struct dcdmirror_io *io, unsigned int i);

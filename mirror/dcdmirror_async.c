@@ -25,6 +25,30 @@ bool dcdmirror_async_idle(struct dcdmirror *m)
 	return list_empty_careful(&m->async_list);
 }
 
+/*
+ * Is an async write to [sector, sector + nr_sectors) still on its way to
+ * the remote leg? A read from the remote leg waits for those only (new
+ * writes keep the list from ever being empty).
+ */
+bool dcdmirror_async_busy(struct dcdmirror *m, sector_t sector,
+			  unsigned int nr_sectors)
+{
+	sector_t end = sector + nr_sectors;
+	struct dcdmirror_io *a;
+	unsigned long flags;
+	bool busy = false;
+
+	spin_lock_irqsave(&m->async_lock, flags);
+	list_for_each_entry(a, &m->async_list, async_node) {
+		if (a->nr_sectors && a->sector < end && sector < a->sector + a->nr_sectors) {
+			busy = true;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&m->async_lock, flags);
+	return busy;
+}
+
 /* An async write has reached the remote leg (or failed it): off the list. */
 void dcdmirror_async_remove(struct dcdmirror *m, struct dcdmirror_io *io)
 {

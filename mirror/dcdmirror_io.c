@@ -130,9 +130,9 @@ static void dcdmirror_read_retry(struct work_struct *work)
 		dcdmirror_io_done(io);
 		return;
 	}
-	/* the remote leg may lack async writes still in flight */
+	/* the remote leg may lack async writes to the range still in flight */
 	if (m->legs[r].role != DCDMIRROR_ROLE_LOCAL)
-		wait_event(m->async_wait, dcdmirror_async_idle(m));
+		wait_event(m->async_wait, !dcdmirror_async_busy(m, io->sector, io->nr_sectors));
 	io->status = BLK_STS_OK;
 	io->hard_error = false;
 	io->read_leg = r;
@@ -370,9 +370,9 @@ void dcdmirror_submit_bio(struct bio *bio)
 		dcdmirror_io_done(io);
 		return;
 	}
-	/* the remote leg may lack async writes still in flight */
+	/* the remote leg may lack async writes to the range still in flight */
 	if (m->legs[r].role != DCDMIRROR_ROLE_LOCAL)
-		wait_event(m->async_wait, dcdmirror_async_idle(m));
+		wait_event(m->async_wait, !dcdmirror_async_busy(m, io->sector, io->nr_sectors));
 	io->read_leg = r;
 	atomic_set(&io->remaining, 1);
 	submit_bio_noacct(dcdmirror_clone(io, r));
