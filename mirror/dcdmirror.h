@@ -137,6 +137,7 @@ struct dcdmirror_resync_stats {
 	u64 start_chunk;		/* where it began (a checkpoint) */
 	u64 pos;			/* the next chunk it looks at */
 	u64 checkpoints;		/* written so far */
+	u64 unreadable;			/* chunks the source could not read */
 	unsigned long start;		/* jiffies */
 	unsigned long end;		/* jiffies, 0 while running */
 	bool started;			/* there was one */
@@ -197,6 +198,11 @@ struct dcdmirror {
 	wait_queue_head_t resync_done_wq;	/* WAIT ioctl sleepers */
 	unsigned int resync_rate;	/* KiB/s */
 	bool resync_failed;		/* the last resync did not finish */
+	/*
+	 * The last resync left chunks the source could not read (their bits
+	 * stay set): the next one waits for dcdmirror_resync_kick().
+	 */
+	bool resync_held;
 	/*
 	 * Resync checkpoint (under sb_lock): the leg being rebuilt has every
 	 * chunk below resync_ckpt whose bit is clear; at and above it, a

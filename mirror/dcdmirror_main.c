@@ -498,7 +498,8 @@ int dcdmirror_wait(unsigned int index)
 			mutex_unlock(&dcdmirror_devices_lock);
 			return -ENODEV;
 		}
-		active = dcdmirror_resync_active(m);
+		/* held: it waits for a kick, not for time */
+		active = dcdmirror_resync_active(m) && !READ_ONCE(m->resync_held);
 		failed = READ_ONCE(m->resync_failed);
 		mutex_unlock(&dcdmirror_devices_lock);
 		if (!active)
