@@ -401,6 +401,7 @@ bool dcdmirror_bitmap_start_write(struct dcdmirror *m, struct dcdmirror_io *io);
 void dcdmirror_bitmap_end_write(struct dcdmirror *m, struct dcdmirror_io *io);
 int dcdmirror_bitmap_flush(struct dcdmirror *m);
 void dcdmirror_bitmap_flush_lazy(struct dcdmirror *m);
+bool dcdmirror_bitmap_flush_legs(struct dcdmirror *m);
 void dcdmirror_bitmap_set_all(struct dcdmirror *m);
 void dcdmirror_bitmap_clear_all(struct dcdmirror *m);
 void dcdmirror_bitmap_allow_clear(struct dcdmirror *m, bool ok);

@@ -487,6 +487,11 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 			dcdmirror_err(m, "%pg: superblock write failed: error %d\n",
 				      leg->bdev, ret);
 			err = err ?: ret;
+			/*
+			 * Its superblock no longer says what it holds: as for
+			 * a bitmap write, the leg fails (not the last one).
+			 */
+			dcdmirror_fail_leg(m, i);
 		}
 	}
 	if (in_sync && !err)
