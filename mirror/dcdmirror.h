@@ -348,7 +348,11 @@ static inline const char *dcdmirror_role_name(const struct dcdmirror_leg *leg)
 
 /* dcdmirror_io.c */
 extern struct workqueue_struct *dcdmirror_wq;
-extern unsigned int dcdmirror_wq_max_active;
+extern struct workqueue_struct *dcdmirror_send_wq;
+extern struct workqueue_struct *dcdmirror_fix_wq;
+int dcdmirror_wq_init(void);
+void dcdmirror_wq_exit(void);
+void dcdmirror_io_release(struct dcdmirror_io *io);
 void dcdmirror_submit_bio(struct bio *bio);
 void dcdmirror_dispatch_write(struct dcdmirror_io *io);
 void dcdmirror_clone_endio(struct bio *bio);

@@ -366,7 +366,7 @@ void dcdmirror_async_send(struct dcdmirror *m, struct bio *clone)
 	spin_lock_irq(&m->async_lock);
 	bio_list_add(&m->send_list, clone);
 	spin_unlock_irq(&m->async_lock);
-	queue_work(dcdmirror_wq, &m->send_work);
+	queue_work(dcdmirror_send_wq, &m->send_work);
 }
 
 void dcdmirror_async_init(struct dcdmirror *m)

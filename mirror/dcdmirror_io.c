@@ -18,18 +18,55 @@
 
 #define DCDMIRROR_IO_POOL	64
 
-/* Retries of failed reads and superblock updates: they sleep or submit. */
+/*
+ * The work items, on three workqueues. Each is WQ_MEM_RECLAIM: under memory
+ * pressure its rescuer runs its items one at a time, so no item may wait
+ * for another one of the same workqueue.
+ * dcdmirror_send_wq: send_work, which only submits bios.
+ * dcdmirror_wq: bitmap writes, the bitmap daemon, superblock updates: they
+ *   wait for I/O, and for behind clones that send_work's requests free.
+ * dcdmirror_fix_wq: read retries and read error rewrites: they wait for
+ *   writes in flight, which the other two complete (and release).
+ */
 struct workqueue_struct *dcdmirror_wq;
+struct workqueue_struct *dcdmirror_send_wq;
+struct workqueue_struct *dcdmirror_fix_wq;
 
 /*
- * Test hook: at most this many items of the workqueue run at once; 1 runs
- * them one at a time as a rescuer does under memory pressure. 0 (the
+ * Test hook: at most this many items of each workqueue run at once; 1
+ * runs them one at a time as a rescuer does under memory pressure. 0 (the
  * default): the workqueue's default.
  */
-unsigned int dcdmirror_wq_max_active;
+static unsigned int dcdmirror_wq_max_active;
 module_param_named(wq_max_active, dcdmirror_wq_max_active, uint, 0444);
 MODULE_PARM_DESC(wq_max_active,
 		 "test hook: items of each workqueue run at once (default 0: no limit of ours)");
+
+int dcdmirror_wq_init(void)
+{
+	unsigned int max = min_t(unsigned int, dcdmirror_wq_max_active, WQ_MAX_ACTIVE);
+
+	dcdmirror_wq = alloc_workqueue("dcdmirror", WQ_MEM_RECLAIM, max);
+	dcdmirror_send_wq = alloc_workqueue("dcdmirror_send", WQ_MEM_RECLAIM, max);
+	dcdmirror_fix_wq = alloc_workqueue("dcdmirror_fix", WQ_MEM_RECLAIM, max);
+	if (dcdmirror_wq && dcdmirror_send_wq && dcdmirror_fix_wq)
+		return 0;
+	dcdmirror_wq_exit();
+	return -ENOMEM;
+}
+
+void dcdmirror_wq_exit(void)
+{
+	if (dcdmirror_fix_wq)
+		destroy_workqueue(dcdmirror_fix_wq);
+	if (dcdmirror_send_wq)
+		destroy_workqueue(dcdmirror_send_wq);
+	if (dcdmirror_wq)
+		destroy_workqueue(dcdmirror_wq);
+	dcdmirror_fix_wq = NULL;
+	dcdmirror_send_wq = NULL;
+	dcdmirror_wq = NULL;
+}
 
 static void dcdmirror_master_end(struct dcdmirror_io *io)
 {
@@ -203,7 +240,7 @@ void dcdmirror_clone_endio(struct bio *bio)
 		if (io->fix_leg < 0 && dcdmirror_leg_in_sync(leg))
 			io->fix_leg = leg_nr;
 		if (dcdmirror_read_alt(m, io->read_tried) >= 0) {
-			queue_work(dcdmirror_wq, &io->retry);
+			queue_work(dcdmirror_fix_wq, &io->retry);
 			return;
 		}
 	} else if (is_read && !io->status && io->fix_leg >= 0) {

@@ -544,10 +544,9 @@ static int __init dcdmirror_init(void)
 {
 	int ret;
 
-	dcdmirror_wq = alloc_workqueue("dcdmirror", WQ_MEM_RECLAIM,
-				       min_t(unsigned int, dcdmirror_wq_max_active, WQ_MAX_ACTIVE));
-	if (!dcdmirror_wq)
-		return -ENOMEM;
+	ret = dcdmirror_wq_init();
+	if (ret)
+		return ret;
 	dcdmirror_major = register_blkdev(0, "dcdmirror");
 	if (dcdmirror_major < 0) {
 		ret = dcdmirror_major;
@@ -566,7 +565,7 @@ out_proc:
 out_blkdev:
 	unregister_blkdev(dcdmirror_major, "dcdmirror");
 out_wq:
-	destroy_workqueue(dcdmirror_wq);
+	dcdmirror_wq_exit();
 	return ret;
 }
 
@@ -576,7 +575,7 @@ static void __exit dcdmirror_exit(void)
 	dcdmirror_ctl_exit();
 	dcdmirror_proc_exit();
 	unregister_blkdev(dcdmirror_major, "dcdmirror");
-	destroy_workqueue(dcdmirror_wq);
+	dcdmirror_wq_exit();
 }
 
 module_init(dcdmirror_init);
