@@ -158,11 +158,26 @@ struct dcdmirror {
 	/*
 	 * state_lock (irq-safe, innermost) serializes changes of the legs'
 	 * flags: marking a leg faulty (never the last in-sync one), adding,
-	 * the end of a resync.
+	 * the end of a resync; and guards fail_seq, sb_seq, held_list and
+	 * stopping.
 	 */
 	spinlock_t state_lock;
 	/* records a failed leg in the superblocks of the others */
 	struct work_struct sb_work;
+	/*
+	 * Leg failures not yet in the superblocks (md's MD_SB_CHANGE_PENDING):
+	 * fail_seq counts the failures, sb_seq is the count the last
+	 * superblock update covered. While they differ, a write that
+	 * completes waits in held_list (io->node) and sb_work ends it once
+	 * the superblocks are written: no write is acknowledged that a crash
+	 * before that could undo (assemble would find equal events and take
+	 * the failed leg as the source).
+	 */
+	u64 fail_seq;
+	u64 sb_seq;
+	struct list_head held_list;
+	/* destroy writes the last metadata: a failure queues no sb_work */
+	bool stopping;
 
 	/*
 	 * superblock state; sb_lock serializes superblock writes and is taken
@@ -297,10 +312,13 @@ struct dcdmirror_io {
 	unsigned long read_tried;	/* reads: legs that failed it (bits) */
 	int fix_leg;			/* reads: leg to rewrite, -1 if none */
 	struct work_struct retry;	/* a failed read, sent to another leg */
-	struct list_head node;		/* in bm.pending, or m->fix_list */
+	struct list_head node;		/* in bm.pending, m->fix_list or
+					 * m->held_list
+					 */
 	u64 first_chunk;		/* writes: the bitmap chunks it covers */
 	u64 last_chunk;
 	bool bitmap;			/* counted in bm.count */
+	u64 hold_seq;			/* held: the fail_seq to be recorded */
 };
 
 /* Front pad of each clone: which leg it went to, for the completion path. */
@@ -387,6 +405,8 @@ void dcdmirror_fix_exit(struct dcdmirror *m);
 
 /* dcdmirror_legs.c */
 bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i);
+u64 dcdmirror_fail_seq(struct dcdmirror *m);
+void dcdmirror_release_held(struct dcdmirror *m, u64 seq);
 bool dcdmirror_local_in_sync(struct dcdmirror *m);
 unsigned int dcdmirror_leg_state(struct dcdmirror_leg *leg);
 bool dcdmirror_degraded(struct dcdmirror *m);

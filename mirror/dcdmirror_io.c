@@ -68,7 +68,33 @@ void dcdmirror_wq_exit(void)
 	dcdmirror_wq = NULL;
 }
 
-static void dcdmirror_master_end(struct dcdmirror_io *io)
+/*
+ * A write completing while a leg failure is not yet in the superblocks
+ * waits for sb_work (see held_list): true if io is held. It keeps one count
+ * in io->remaining until dcdmirror_io_release(). Any context.
+ */
+static bool dcdmirror_hold(struct dcdmirror_io *io)
+{
+	struct dcdmirror *m = io->m;
+	struct bio *master = io->master;
+	unsigned long flags;
+	bool held = false;
+
+	if (!m->has_sb || !(op_is_write(bio_op(master)) || op_is_flush(master->bi_opf)))
+		return false;
+	spin_lock_irqsave(&m->state_lock, flags);
+	if (m->fail_seq != m->sb_seq) {
+		io->hold_seq = m->fail_seq;
+		atomic_inc(&io->remaining);
+		list_add_tail(&io->node, &m->held_list);
+		held = true;
+	}
+	spin_unlock_irqrestore(&m->state_lock, flags);
+	return held;
+}
+
+/* End the master bio; false if it is held until the superblocks are written. */
+static bool dcdmirror_master_end(struct dcdmirror_io *io)
 {
 	struct bio *master = io->master;
 
@@ -80,8 +106,20 @@ static void dcdmirror_master_end(struct dcdmirror_io *io)
 	if (!master->bi_status && !io->done_ok)
 		master->bi_status = BLK_STS_IOERR;
 	io->master_ended = true;
+	if (dcdmirror_hold(io))
+		return false;
 	bio_end_io_acct(master, io->start_time);
 	bio_endio(master);
+	return true;
+}
+
+/* The superblocks record the failures io was held for: end its master. */
+void dcdmirror_io_release(struct dcdmirror_io *io)
+{
+	bio_end_io_acct(io->master, io->start_time);
+	bio_endio(io->master);
+	if (atomic_dec_and_test(&io->remaining))
+		dcdmirror_io_done(io);
 }
 
 /* Every clone has completed: end the master if not yet, release the io. */
@@ -89,8 +127,9 @@ void dcdmirror_io_done(struct dcdmirror_io *io)
 {
 	struct dcdmirror *m = io->m;
 
-	if (!io->master_ended)
-		dcdmirror_master_end(io);
+	/* held: dcdmirror_io_release() calls again */
+	if (!io->master_ended && !dcdmirror_master_end(io))
+		return;
 	/* the bits stay set until the remote leg has it too */
 	if (io->bitmap)
 		dcdmirror_bitmap_end_write(m, io);

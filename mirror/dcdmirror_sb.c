@@ -509,20 +509,28 @@ module_param_named(sb_update_delay_ms, dcdmirror_sb_update_delay_ms, uint, 0644)
 MODULE_PARM_DESC(sb_update_delay_ms,
 		 "test hook: delay the superblock update after a leg failure (ms, default 0)");
 
-/* A leg became faulty: record it in the superblocks of the others. */
+/*
+ * A leg became faulty: record it in the superblocks of the others, then
+ * end the writes that waited for it (held_list). If that write fails too,
+ * they end all the same: no leg is left to record it on.
+ */
 void dcdmirror_sb_work(struct work_struct *work)
 {
 	struct dcdmirror *m = container_of(work, struct dcdmirror, sb_work);
 	unsigned int delay = READ_ONCE(dcdmirror_sb_update_delay_ms);
+	u64 seq;
 
 	if (delay) {
 		msleep(delay);
 		dcdmirror_info(m, "superblock update held %u ms (sb_update_delay_ms)\n", delay);
 	}
+	/* the leg flags sb_write reads include every failure counted here */
+	seq = dcdmirror_fail_seq(m);
 	mutex_lock(&m->sb_lock);
 	if (m->has_sb)
 		dcdmirror_sb_write(m, DCDMIRROR_SB_ACTIVE);
 	mutex_unlock(&m->sb_lock);
+	dcdmirror_release_held(m, seq);
 }
 
 void dcdmirror_sb_exit(struct dcdmirror *m)
