@@ -33,9 +33,10 @@ struct workqueue_struct *dcdmirror_send_wq;
 struct workqueue_struct *dcdmirror_fix_wq;
 
 /*
- * Test hook: at most this many items of each workqueue run at once; 1
- * runs them one at a time as a rescuer does under memory pressure. 0 (the
- * default): the workqueue's default.
+ * Test hook: at most this many items of each workqueue run at once, on all
+ * CPUs together (the workqueues are then unbound); 1 runs them one at a
+ * time as a rescuer does under memory pressure. 0 (the default): the
+ * workqueues' defaults.
  */
 static unsigned int dcdmirror_wq_max_active;
 module_param_named(wq_max_active, dcdmirror_wq_max_active, uint, 0444);
@@ -45,10 +46,12 @@ MODULE_PARM_DESC(wq_max_active,
 int dcdmirror_wq_init(void)
 {
 	unsigned int max = min_t(unsigned int, dcdmirror_wq_max_active, WQ_MAX_ACTIVE);
+	/* the hook's limit holds for all CPUs together: unbound */
+	unsigned int flags = WQ_MEM_RECLAIM | (max ? WQ_UNBOUND : 0);
 
-	dcdmirror_wq = alloc_workqueue("dcdmirror", WQ_MEM_RECLAIM, max);
-	dcdmirror_send_wq = alloc_workqueue("dcdmirror_send", WQ_MEM_RECLAIM, max);
-	dcdmirror_fix_wq = alloc_workqueue("dcdmirror_fix", WQ_MEM_RECLAIM, max);
+	dcdmirror_wq = alloc_workqueue("dcdmirror", flags, max);
+	dcdmirror_send_wq = alloc_workqueue("dcdmirror_send", flags, max);
+	dcdmirror_fix_wq = alloc_workqueue("dcdmirror_fix", flags, max);
 	if (dcdmirror_wq && dcdmirror_send_wq && dcdmirror_fix_wq)
 		return 0;
 	dcdmirror_wq_exit();
