@@ -137,6 +137,7 @@ struct dcdmirror_resync_stats {
 	u64 start_chunk;		/* where it began (a checkpoint) */
 	u64 pos;			/* the next chunk it looks at */
 	u64 checkpoints;		/* written so far */
+	u64 unreadable;			/* chunks the source could not read */
 	unsigned long start;		/* jiffies */
 	unsigned long end;		/* jiffies, 0 while running */
 	bool started;			/* there was one */
@@ -157,11 +158,26 @@ struct dcdmirror {
 	/*
 	 * state_lock (irq-safe, innermost) serializes changes of the legs'
 	 * flags: marking a leg faulty (never the last in-sync one), adding,
-	 * the end of a resync.
+	 * the end of a resync; and guards fail_seq, sb_seq, held_list and
+	 * stopping.
 	 */
 	spinlock_t state_lock;
 	/* records a failed leg in the superblocks of the others */
 	struct work_struct sb_work;
+	/*
+	 * Leg failures not yet in the superblocks (md's MD_SB_CHANGE_PENDING):
+	 * fail_seq counts the failures, sb_seq is the count the last
+	 * superblock update covered. While they differ, a write that
+	 * completes waits in held_list (io->node) and sb_work ends it once
+	 * the superblocks are written: no write is acknowledged that a crash
+	 * before that could undo (assemble would find equal events and take
+	 * the failed leg as the source).
+	 */
+	u64 fail_seq;
+	u64 sb_seq;
+	struct list_head held_list;
+	/* destroy writes the last metadata: a failure queues no sb_work */
+	bool stopping;
 
 	/*
 	 * superblock state; sb_lock serializes superblock writes and is taken
@@ -197,6 +213,11 @@ struct dcdmirror {
 	wait_queue_head_t resync_done_wq;	/* WAIT ioctl sleepers */
 	unsigned int resync_rate;	/* KiB/s */
 	bool resync_failed;		/* the last resync did not finish */
+	/*
+	 * The last resync left chunks the source could not read (their bits
+	 * stay set): the next one waits for dcdmirror_resync_kick().
+	 */
+	bool resync_held;
 	/*
 	 * Resync checkpoint (under sb_lock): the leg being rebuilt has every
 	 * chunk below resync_ckpt whose bit is clear; at and above it, a
@@ -291,10 +312,13 @@ struct dcdmirror_io {
 	unsigned long read_tried;	/* reads: legs that failed it (bits) */
 	int fix_leg;			/* reads: leg to rewrite, -1 if none */
 	struct work_struct retry;	/* a failed read, sent to another leg */
-	struct list_head node;		/* in bm.pending, or m->fix_list */
+	struct list_head node;		/* in bm.pending, m->fix_list or
+					 * m->held_list
+					 */
 	u64 first_chunk;		/* writes: the bitmap chunks it covers */
 	u64 last_chunk;
 	bool bitmap;			/* counted in bm.count */
+	u64 hold_seq;			/* held: the fail_seq to be recorded */
 };
 
 /* Front pad of each clone: which leg it went to, for the completion path. */
@@ -342,6 +366,11 @@ static inline const char *dcdmirror_role_name(const struct dcdmirror_leg *leg)
 
 /* dcdmirror_io.c */
 extern struct workqueue_struct *dcdmirror_wq;
+extern struct workqueue_struct *dcdmirror_send_wq;
+extern struct workqueue_struct *dcdmirror_fix_wq;
+int dcdmirror_wq_init(void);
+void dcdmirror_wq_exit(void);
+void dcdmirror_io_release(struct dcdmirror_io *io);
 void dcdmirror_submit_bio(struct bio *bio);
 void dcdmirror_dispatch_write(struct dcdmirror_io *io);
 void dcdmirror_clone_endio(struct bio *bio);
@@ -358,6 +387,8 @@ void dcdmirror_io_exit(struct dcdmirror *m);
 
 /* dcdmirror_async.c */
 bool dcdmirror_async_idle(struct dcdmirror *m);
+bool dcdmirror_async_busy(struct dcdmirror *m, sector_t sector,
+			  unsigned int nr_sectors);
 void dcdmirror_async_start(struct dcdmirror *m, struct dcdmirror_io *io);
 void dcdmirror_async_remove(struct dcdmirror *m, struct dcdmirror_io *io);
 struct bio *dcdmirror_behind_clone(struct dcdmirror_io *io, unsigned int i);
@@ -374,6 +405,8 @@ void dcdmirror_fix_exit(struct dcdmirror *m);
 
 /* dcdmirror_legs.c */
 bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i);
+u64 dcdmirror_fail_seq(struct dcdmirror *m);
+void dcdmirror_release_held(struct dcdmirror *m, u64 seq);
 bool dcdmirror_local_in_sync(struct dcdmirror *m);
 unsigned int dcdmirror_leg_state(struct dcdmirror_leg *leg);
 bool dcdmirror_degraded(struct dcdmirror *m);
@@ -392,6 +425,7 @@ bool dcdmirror_bitmap_start_write(struct dcdmirror *m, struct dcdmirror_io *io);
 void dcdmirror_bitmap_end_write(struct dcdmirror *m, struct dcdmirror_io *io);
 int dcdmirror_bitmap_flush(struct dcdmirror *m);
 void dcdmirror_bitmap_flush_lazy(struct dcdmirror *m);
+bool dcdmirror_bitmap_flush_legs(struct dcdmirror *m);
 void dcdmirror_bitmap_set_all(struct dcdmirror *m);
 void dcdmirror_bitmap_clear_all(struct dcdmirror *m);
 void dcdmirror_bitmap_allow_clear(struct dcdmirror *m, bool ok);

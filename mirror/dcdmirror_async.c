@@ -10,7 +10,9 @@
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/delay.h>
 #include <linux/ktime.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "dcdmirror.h"
@@ -22,6 +24,30 @@
 bool dcdmirror_async_idle(struct dcdmirror *m)
 {
 	return list_empty_careful(&m->async_list);
+}
+
+/*
+ * Is an async write to [sector, sector + nr_sectors) still on its way to
+ * the remote leg? A read from the remote leg waits for those only (new
+ * writes keep the list from ever being empty).
+ */
+bool dcdmirror_async_busy(struct dcdmirror *m, sector_t sector,
+			  unsigned int nr_sectors)
+{
+	sector_t end = sector + nr_sectors;
+	struct dcdmirror_io *a;
+	unsigned long flags;
+	bool busy = false;
+
+	spin_lock_irqsave(&m->async_lock, flags);
+	list_for_each_entry(a, &m->async_list, async_node) {
+		if (a->nr_sectors && a->sector < end && sector < a->sector + a->nr_sectors) {
+			busy = true;
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&m->async_lock, flags);
+	return busy;
 }
 
 /* An async write has reached the remote leg (or failed it): off the list. */
@@ -96,18 +122,37 @@ fail:
 	return NULL;
 }
 
+/*
+ * Test hook: a merged request's completion waits this long (busy, it may
+ * run in interrupt context; at most 1000 ms) after its last write has
+ * completed, when a stop may already have freed the array. 0 (the
+ * default) in normal use.
+ */
+static unsigned int dcdmirror_merged_end_delay_ms;
+module_param_named(merged_end_delay_ms, dcdmirror_merged_end_delay_ms, uint, 0644);
+MODULE_PARM_DESC(merged_end_delay_ms,
+		 "test hook: delay the end of a merged remote request after its writes completed (ms, default 0, at most 1000)");
+
 /* A merged request completed: so did each write it carried. */
 static void dcdmirror_merged_endio(struct bio *req)
 {
-	struct bio *part, *next;
+	unsigned int delay = min(READ_ONCE(dcdmirror_merged_end_delay_ms), 1000U);
+	struct bio *part = to_clone(req)->parts, *next;
+	blk_status_t status = req->bi_status;
 
-	for (part = to_clone(req)->parts; part; part = next) {
+	/*
+	 * Put first: the last write's end may let a stop free the array and
+	 * its bio_set. The writes own the pages, req only points at them.
+	 */
+	bio_put(req);
+	for (; part; part = next) {
 		next = part->bi_next;
 		part->bi_next = NULL;
-		part->bi_status = req->bi_status;
+		part->bi_status = status;
 		dcdmirror_clone_endio(part);
 	}
-	bio_put(req);
+	if (delay)
+		mdelay(delay);
 }
 
 /* Pages a request may need for the data of bio (a bound). */
@@ -352,7 +397,7 @@ void dcdmirror_async_send(struct dcdmirror *m, struct bio *clone)
 	spin_lock_irq(&m->async_lock);
 	bio_list_add(&m->send_list, clone);
 	spin_unlock_irq(&m->async_lock);
-	queue_work(dcdmirror_wq, &m->send_work);
+	queue_work(dcdmirror_send_wq, &m->send_work);
 }
 
 void dcdmirror_async_init(struct dcdmirror *m)

@@ -159,9 +159,11 @@ static bool dcdmirror_bitmap_lazy(struct dcdmirror *m, unsigned int i)
  * them is always flushed first.
  */
 static int dcdmirror_bitmap_write(struct dcdmirror *m, unsigned long *blocks,
-				  bool lazy_only, blk_opf_t preflush)
+				  bool lazy_only, blk_opf_t preflush,
+				  bool *recorded)
 {
 	DECLARE_BITMAP(these, 256);
+	unsigned long done = 0;
 	unsigned int i, b, e;
 	int ret, err = 0;
 
@@ -192,6 +194,7 @@ static int dcdmirror_bitmap_write(struct dcdmirror *m, unsigned long *blocks,
 			bitmap_zero(m->bm.lazy_blocks, 256);
 		}
 		spin_unlock_irq(&m->bm.lock);
+		ret = 0;
 		for_each_set_bitrange(b, e, these, m->bm.nr_blocks) {
 			ret = dcdmirror_bitmap_io(m, i, b, e - b,
 						  REQ_OP_WRITE | REQ_SYNC | REQ_FUA | flush);
@@ -204,6 +207,19 @@ static int dcdmirror_bitmap_write(struct dcdmirror *m, unsigned long *blocks,
 			dcdmirror_fail_leg(m, i);
 			break;
 		}
+		if (!ret)
+			__set_bit(i, &done);
+	}
+	/*
+	 * Recorded if an in-sync leg has the blocks on disk (a lazy remote
+	 * leg's local leg has them). Not if the last in-sync leg failed the
+	 * write (it cannot be failed): the caller must not let the writes go.
+	 */
+	if (recorded) {
+		*recorded = false;
+		for (i = 0; i < m->nr_legs; i++)
+			if ((done & BIT(i)) && dcdmirror_leg_in_sync(&m->legs[i]))
+				*recorded = true;
 	}
 	return err;
 }
@@ -224,8 +240,41 @@ void dcdmirror_bitmap_flush_lazy(struct dcdmirror *m)
 	owed = !bitmap_empty(bm->lazy_blocks, 256);
 	spin_unlock_irq(&bm->lock);
 	if (owed)
-		dcdmirror_bitmap_write(m, NULL, true, REQ_PREFLUSH);
+		dcdmirror_bitmap_write(m, NULL, true, REQ_PREFLUSH, NULL);
 	mutex_unlock(&bm->write_mutex);
+}
+
+/*
+ * Flush the cache of every working leg before bits are cleared: the writes
+ * to the chunks to be cleared have completed, but may still be in a
+ * volatile cache, the remote leg's too, which in async mode gets its
+ * bitmap blocks (and with them a flush) only after the local leg has the
+ * cleared ones. A leg whose flush does not succeed is failed. True if
+ * every working leg flushed. Process context.
+ */
+bool dcdmirror_bitmap_flush_legs(struct dcdmirror *m)
+{
+	unsigned int i;
+	bool ok = true;
+	int ret;
+
+	/* the legs' devices stay while write_mutex is held */
+	mutex_lock(&m->bm.write_mutex);
+	for (i = 0; i < m->nr_legs; i++) {
+		struct dcdmirror_leg *leg = &m->legs[i];
+
+		if (!leg->bdev || test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags))
+			continue;
+		ret = blkdev_issue_flush(leg->bdev);
+		if (!ret)
+			continue;
+		dcdmirror_err(m, "%pg: cache flush before clearing bits failed: error %d\n",
+			      leg->bdev, ret);
+		dcdmirror_fail_leg(m, i);
+		ok = false;
+	}
+	mutex_unlock(&m->bm.write_mutex);
+	return ok;
 }
 
 /*
@@ -237,9 +286,10 @@ int dcdmirror_bitmap_flush(struct dcdmirror *m)
 	struct dcdmirror_bitmap *bm = &m->bm;
 	DECLARE_BITMAP(blocks, 256);
 	struct dcdmirror_io *io, *tmp;
+	bool recorded = true;
 	blk_opf_t preflush;
 	LIST_HEAD(list);
-	unsigned int b;
+	unsigned int b, n = 0;
 	int ret = 0;
 
 	mutex_lock(&bm->write_mutex);
@@ -258,18 +308,34 @@ int dcdmirror_bitmap_flush(struct dcdmirror *m)
 	spin_unlock_irq(&bm->lock);
 
 	if (m->has_sb && !bitmap_empty(blocks, 256))
-		ret = dcdmirror_bitmap_write(m, blocks, false, preflush);
+		ret = dcdmirror_bitmap_write(m, blocks, false, preflush, &recorded);
 
 	spin_lock_irq(&bm->lock);
 	bitmap_andnot(bm->writing_blocks, bm->writing_blocks, blocks, 256);
+	/* on no in-sync leg's disk: the next write to them writes them again */
+	if (!recorded)
+		bitmap_or(bm->dirty_blocks, bm->dirty_blocks, blocks, 256);
 	spin_unlock_irq(&bm->lock);
 	mutex_unlock(&bm->write_mutex);
 
-	/* with a failed write the bit is still on the other legs: go on */
+	/*
+	 * With a write failed on a leg that is now faulty the bits are on
+	 * the others: go on. Recorded on no in-sync leg, a crash would leave
+	 * no trace of the writes that waited: they fail.
+	 */
 	list_for_each_entry_safe(io, tmp, &list, node) {
 		list_del_init(&io->node);
-		dcdmirror_dispatch_write(io);
+		if (recorded) {
+			dcdmirror_dispatch_write(io);
+			continue;
+		}
+		io->status = BLK_STS_IOERR;
+		dcdmirror_io_done(io);
+		n++;
 	}
+	if (n)
+		dcdmirror_err_ratelimited(m, "the bitmap could not be written to an in-sync leg: %u writes failed\n",
+					  n);
 	return ret;
 }
 
@@ -391,6 +457,38 @@ void dcdmirror_bitmap_end_write(struct dcdmirror *m, struct dcdmirror_io *io)
 		wake_up(&bm->wait);
 }
 
+/*
+ * Would the daemon clear a bit now? A chunk is cleared when it has no
+ * write in flight and none started since the last pass (recent clear):
+ * its writes all completed before that pass, so a flush of the legs now
+ * covers them (and one whose count or recent bit changes is not cleared).
+ */
+static bool dcdmirror_bitmap_clearable(struct dcdmirror_bitmap *bm)
+{
+	unsigned int n = 0;
+	bool found = false;
+	u64 c = 0;
+
+	spin_lock_irq(&bm->lock);
+	while (bm->clear_ok) {
+		c = find_next_bit_le(bm->bits, bm->chunks, c);
+		if (c >= bm->chunks)
+			break;
+		if (!bm->count[c] && !test_bit(c, bm->recent)) {
+			found = true;
+			break;
+		}
+		if (!(++n % 1024)) {
+			spin_unlock_irq(&bm->lock);
+			cond_resched();
+			spin_lock_irq(&bm->lock);
+		}
+		c++;
+	}
+	spin_unlock_irq(&bm->lock);
+	return found;
+}
+
 static void dcdmirror_bitmap_daemon(struct work_struct *work)
 {
 	struct dcdmirror *m = container_of(to_delayed_work(work), struct dcdmirror,
@@ -400,6 +498,9 @@ static void dcdmirror_bitmap_daemon(struct work_struct *work)
 	bool any = false;
 	u64 c = 0;
 
+	/* the writes of the chunks it clears are stable on every leg first */
+	if (dcdmirror_bitmap_clearable(bm) && !dcdmirror_bitmap_flush_legs(m))
+		goto out;
 	spin_lock_irq(&bm->lock);
 	while (bm->clear_ok) {
 		c = find_next_bit_le(bm->bits, bm->chunks, c);
@@ -423,6 +524,7 @@ static void dcdmirror_bitmap_daemon(struct work_struct *work)
 	spin_unlock_irq(&bm->lock);
 	if (any)
 		dcdmirror_bitmap_flush(m);
+out:
 	/* the remote leg's bitmap stays at most a period behind */
 	dcdmirror_bitmap_flush_lazy(m);
 	queue_delayed_work(dcdmirror_wq, &bm->daemon, dcdmirror_bitmap_delay());

@@ -27,7 +27,7 @@ void dcdmirror_fix_queue(struct dcdmirror_io *io)
 	spin_lock_irqsave(&m->fix_lock, flags);
 	list_add_tail(&io->node, &m->fix_list);
 	spin_unlock_irqrestore(&m->fix_lock, flags);
-	queue_work(dcdmirror_wq, &m->fix_work);
+	queue_work(dcdmirror_fix_wq, &m->fix_work);
 }
 
 /* Attempts at rewriting a step of a read error's range before the leg fails */

@@ -12,15 +12,92 @@
 #include <linux/bio.h>
 #include <linux/ktime.h>
 #include <linux/mempool.h>
+#include <linux/module.h>
 
 #include "dcdmirror.h"
 
 #define DCDMIRROR_IO_POOL	64
 
-/* Retries of failed reads and superblock updates: they sleep or submit. */
+/*
+ * The work items, on three workqueues. Each is WQ_MEM_RECLAIM: under memory
+ * pressure its rescuer runs its items one at a time, so no item may wait
+ * for another one of the same workqueue.
+ * dcdmirror_send_wq: send_work, which only submits bios.
+ * dcdmirror_wq: bitmap writes, the bitmap daemon, superblock updates: they
+ *   wait for I/O, and for behind clones that send_work's requests free.
+ * dcdmirror_fix_wq: read retries and read error rewrites: they wait for
+ *   writes in flight, which the other two complete (and release).
+ */
 struct workqueue_struct *dcdmirror_wq;
+struct workqueue_struct *dcdmirror_send_wq;
+struct workqueue_struct *dcdmirror_fix_wq;
 
-static void dcdmirror_master_end(struct dcdmirror_io *io)
+/*
+ * Test hook: at most this many items of each workqueue run at once, on all
+ * CPUs together (the workqueues are then unbound); 1 runs them one at a
+ * time as a rescuer does under memory pressure. 0 (the default): the
+ * workqueues' defaults.
+ */
+static unsigned int dcdmirror_wq_max_active;
+module_param_named(wq_max_active, dcdmirror_wq_max_active, uint, 0444);
+MODULE_PARM_DESC(wq_max_active,
+		 "test hook: items of each workqueue run at once (default 0: no limit of ours)");
+
+int dcdmirror_wq_init(void)
+{
+	unsigned int max = min_t(unsigned int, dcdmirror_wq_max_active, WQ_MAX_ACTIVE);
+	/* the hook's limit holds for all CPUs together: unbound */
+	unsigned int flags = WQ_MEM_RECLAIM | (max ? WQ_UNBOUND : 0);
+
+	dcdmirror_wq = alloc_workqueue("dcdmirror", flags, max);
+	dcdmirror_send_wq = alloc_workqueue("dcdmirror_send", flags, max);
+	dcdmirror_fix_wq = alloc_workqueue("dcdmirror_fix", flags, max);
+	if (dcdmirror_wq && dcdmirror_send_wq && dcdmirror_fix_wq)
+		return 0;
+	dcdmirror_wq_exit();
+	return -ENOMEM;
+}
+
+void dcdmirror_wq_exit(void)
+{
+	if (dcdmirror_fix_wq)
+		destroy_workqueue(dcdmirror_fix_wq);
+	if (dcdmirror_send_wq)
+		destroy_workqueue(dcdmirror_send_wq);
+	if (dcdmirror_wq)
+		destroy_workqueue(dcdmirror_wq);
+	dcdmirror_fix_wq = NULL;
+	dcdmirror_send_wq = NULL;
+	dcdmirror_wq = NULL;
+}
+
+/*
+ * A write completing while a leg failure is not yet in the superblocks
+ * waits for sb_work (see held_list): true if io is held. It keeps one count
+ * in io->remaining until dcdmirror_io_release(). Any context.
+ */
+static bool dcdmirror_hold(struct dcdmirror_io *io)
+{
+	struct dcdmirror *m = io->m;
+	struct bio *master = io->master;
+	unsigned long flags;
+	bool held = false;
+
+	if (!m->has_sb || !(op_is_write(bio_op(master)) || op_is_flush(master->bi_opf)))
+		return false;
+	spin_lock_irqsave(&m->state_lock, flags);
+	if (m->fail_seq != m->sb_seq) {
+		io->hold_seq = m->fail_seq;
+		atomic_inc(&io->remaining);
+		list_add_tail(&io->node, &m->held_list);
+		held = true;
+	}
+	spin_unlock_irqrestore(&m->state_lock, flags);
+	return held;
+}
+
+/* End the master bio; false if it is held until the superblocks are written. */
+static bool dcdmirror_master_end(struct dcdmirror_io *io)
 {
 	struct bio *master = io->master;
 
@@ -32,8 +109,20 @@ static void dcdmirror_master_end(struct dcdmirror_io *io)
 	if (!master->bi_status && !io->done_ok)
 		master->bi_status = BLK_STS_IOERR;
 	io->master_ended = true;
+	if (dcdmirror_hold(io))
+		return false;
 	bio_end_io_acct(master, io->start_time);
 	bio_endio(master);
+	return true;
+}
+
+/* The superblocks record the failures io was held for: end its master. */
+void dcdmirror_io_release(struct dcdmirror_io *io)
+{
+	bio_end_io_acct(io->master, io->start_time);
+	bio_endio(io->master);
+	if (atomic_dec_and_test(&io->remaining))
+		dcdmirror_io_done(io);
 }
 
 /* Every clone has completed: end the master if not yet, release the io. */
@@ -41,8 +130,9 @@ void dcdmirror_io_done(struct dcdmirror_io *io)
 {
 	struct dcdmirror *m = io->m;
 
-	if (!io->master_ended)
-		dcdmirror_master_end(io);
+	/* held: dcdmirror_io_release() calls again */
+	if (!io->master_ended && !dcdmirror_master_end(io))
+		return;
 	/* the bits stay set until the remote leg has it too */
 	if (io->bitmap)
 		dcdmirror_bitmap_end_write(m, io);
@@ -119,9 +209,9 @@ static void dcdmirror_read_retry(struct work_struct *work)
 		dcdmirror_io_done(io);
 		return;
 	}
-	/* the remote leg may lack async writes still in flight */
+	/* the remote leg may lack async writes to the range still in flight */
 	if (m->legs[r].role != DCDMIRROR_ROLE_LOCAL)
-		wait_event(m->async_wait, dcdmirror_async_idle(m));
+		wait_event(m->async_wait, !dcdmirror_async_busy(m, io->sector, io->nr_sectors));
 	io->status = BLK_STS_OK;
 	io->hard_error = false;
 	io->read_leg = r;
@@ -192,7 +282,7 @@ void dcdmirror_clone_endio(struct bio *bio)
 		if (io->fix_leg < 0 && dcdmirror_leg_in_sync(leg))
 			io->fix_leg = leg_nr;
 		if (dcdmirror_read_alt(m, io->read_tried) >= 0) {
-			queue_work(dcdmirror_wq, &io->retry);
+			queue_work(dcdmirror_fix_wq, &io->retry);
 			return;
 		}
 	} else if (is_read && !io->status && io->fix_leg >= 0) {
@@ -359,9 +449,9 @@ void dcdmirror_submit_bio(struct bio *bio)
 		dcdmirror_io_done(io);
 		return;
 	}
-	/* the remote leg may lack async writes still in flight */
+	/* the remote leg may lack async writes to the range still in flight */
 	if (m->legs[r].role != DCDMIRROR_ROLE_LOCAL)
-		wait_event(m->async_wait, dcdmirror_async_idle(m));
+		wait_event(m->async_wait, !dcdmirror_async_busy(m, io->sector, io->nr_sectors));
 	io->read_leg = r;
 	atomic_set(&io->remaining, 1);
 	submit_bio_noacct(dcdmirror_clone(io, r));

@@ -12,14 +12,16 @@
 /*
  * Mark leg i faulty, unless it is the last in-sync one (md does the same:
  * the array then fails the I/O instead). A leg being resynced can always
- * fail. Returns true if the leg is faulty. Any context.
+ * fail. Returns true if the leg is faulty. Writes completing from now on
+ * wait until sb_work has recorded the failure (see held_list); while the
+ * array stops, its last superblock write records it instead. Any context.
  */
 bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i)
 {
 	struct dcdmirror_leg *leg = &m->legs[i];
 	unsigned int j, others = 0;
 	unsigned long flags;
-	bool newly = false;
+	bool newly = false, stopping;
 
 	spin_lock_irqsave(&m->state_lock, flags);
 	if (!test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags)) {
@@ -28,19 +30,54 @@ bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i)
 				others++;
 		if (others || test_bit(DCDMIRROR_LEG_REBUILDING_BIT, &leg->flags)) {
 			set_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags);
+			m->fail_seq++;
 			newly = true;
 		}
 	}
+	stopping = m->stopping;
 	spin_unlock_irqrestore(&m->state_lock, flags);
 	if (newly) {
 		/* before the failed write ends: its bits stay set */
 		dcdmirror_bitmap_allow_clear(m, false);
 		dcdmirror_err(m, "%pg (%s leg) failed: marked faulty, running degraded\n",
 			      leg->bdev, dcdmirror_role_name(leg));
-		queue_work(dcdmirror_wq, &m->sb_work);
+		if (!stopping)
+			queue_work(dcdmirror_wq, &m->sb_work);
 		wake_up(&m->resync_wq);
 	}
 	return test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags);
+}
+
+/* The failures so far (see fail_seq). */
+u64 dcdmirror_fail_seq(struct dcdmirror *m)
+{
+	u64 seq;
+
+	spin_lock_irq(&m->state_lock);
+	seq = m->fail_seq;
+	spin_unlock_irq(&m->state_lock);
+	return seq;
+}
+
+/*
+ * The superblocks have been written with the failures up to seq: end the
+ * writes held for them. Process context.
+ */
+void dcdmirror_release_held(struct dcdmirror *m, u64 seq)
+{
+	struct dcdmirror_io *io, *tmp;
+	LIST_HEAD(list);
+
+	spin_lock_irq(&m->state_lock);
+	m->sb_seq = max(m->sb_seq, seq);
+	list_for_each_entry_safe(io, tmp, &m->held_list, node)
+		if (io->hold_seq <= m->sb_seq)
+			list_move_tail(&io->node, &list);
+	spin_unlock_irq(&m->state_lock);
+	list_for_each_entry_safe(io, tmp, &list, node) {
+		list_del_init(&io->node);
+		dcdmirror_io_release(io);
+	}
 }
 
 /* Does the local leg have every write? */

@@ -254,6 +254,7 @@ static struct dcdmirror *dcdmirror_alloc(struct dcdmirror_ioc_create *c)
 	mutex_init(&m->sb_lock);
 	mutex_init(&m->cfg_lock);
 	INIT_WORK(&m->sb_work, dcdmirror_sb_work);
+	INIT_LIST_HEAD(&m->held_list);
 	atomic_set(&m->inflight, 0);
 	init_waitqueue_head(&m->inflight_wait);
 	init_waitqueue_head(&m->suspend_wait);
@@ -418,6 +419,29 @@ out_unlock:
 }
 
 /*
+ * The last metadata of a clean stop, sb_lock held: every leg's cache
+ * flushed, the bitmap cleared, the superblocks CLEAN. A leg failing one of
+ * these writes queues no superblock update (m is about to be freed): the
+ * next round records it on the others, at most one round per leg.
+ */
+static void dcdmirror_write_clean(struct dcdmirror *m)
+{
+	unsigned int round;
+	u64 seq;
+
+	for (round = 0; round <= m->nr_legs; round++) {
+		seq = dcdmirror_fail_seq(m);
+		/* the writes of the chunks it clears are stable on every leg */
+		if (dcdmirror_bitmap_flush_legs(m))
+			dcdmirror_bitmap_clear_all(m);
+		dcdmirror_bitmap_flush(m);
+		dcdmirror_sb_write(m, DCDMIRROR_SB_CLEAN);
+		if (dcdmirror_fail_seq(m) == seq)
+			break;
+	}
+}
+
+/*
  * Called with dcdmirror_devices_lock held; m is already off the list. A
  * resync running is stopped first; the leg it rebuilds stays stale on disk.
  */
@@ -441,13 +465,14 @@ static void dcdmirror_destroy(struct dcdmirror *m, bool clean)
 	put_disk(m->disk);
 	dcdmirror_io_exit(m);
 	flush_work(&m->sb_work);
+	/* from here a failure queues no sb_work: nothing may run after the free */
+	spin_lock_irq(&m->state_lock);
+	m->stopping = true;
+	spin_unlock_irq(&m->state_lock);
 	/* every write has completed: the in-sync legs are equal */
 	mutex_lock(&m->sb_lock);
-	if (m->has_sb && clean) {
-		dcdmirror_bitmap_clear_all(m);
-		dcdmirror_bitmap_flush(m);
-		dcdmirror_sb_write(m, DCDMIRROR_SB_CLEAN);
-	}
+	if (m->has_sb && clean)
+		dcdmirror_write_clean(m);
 	mutex_unlock(&m->sb_lock);
 	dcdmirror_bitmap_exit(m);
 	dcdmirror_sb_exit(m);
@@ -498,7 +523,8 @@ int dcdmirror_wait(unsigned int index)
 			mutex_unlock(&dcdmirror_devices_lock);
 			return -ENODEV;
 		}
-		active = dcdmirror_resync_active(m);
+		/* held: it waits for a kick, not for time */
+		active = dcdmirror_resync_active(m) && !READ_ONCE(m->resync_held);
 		failed = READ_ONCE(m->resync_failed);
 		mutex_unlock(&dcdmirror_devices_lock);
 		if (!active)
@@ -543,9 +569,9 @@ static int __init dcdmirror_init(void)
 {
 	int ret;
 
-	dcdmirror_wq = alloc_workqueue("dcdmirror", WQ_MEM_RECLAIM, 0);
-	if (!dcdmirror_wq)
-		return -ENOMEM;
+	ret = dcdmirror_wq_init();
+	if (ret)
+		return ret;
 	dcdmirror_major = register_blkdev(0, "dcdmirror");
 	if (dcdmirror_major < 0) {
 		ret = dcdmirror_major;
@@ -564,7 +590,7 @@ out_proc:
 out_blkdev:
 	unregister_blkdev(dcdmirror_major, "dcdmirror");
 out_wq:
-	destroy_workqueue(dcdmirror_wq);
+	dcdmirror_wq_exit();
 	return ret;
 }
 
@@ -574,7 +600,7 @@ static void __exit dcdmirror_exit(void)
 	dcdmirror_ctl_exit();
 	dcdmirror_proc_exit();
 	unregister_blkdev(dcdmirror_major, "dcdmirror");
-	destroy_workqueue(dcdmirror_wq);
+	dcdmirror_wq_exit();
 }
 
 module_init(dcdmirror_init);

@@ -10,8 +10,10 @@
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/delay.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
+#include <linux/module.h>
 #include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -28,6 +30,16 @@
 #define RESYNC_CKPT_BYTES	(64ULL << 20)
 /* with foreground I/O it pauses unless it is slower than this, KiB/s */
 #define RESYNC_YIELD_FLOOR	1024
+
+/*
+ * Test hook: the resync waits this long before each chunk, outside the I/O
+ * path, so that tests can change the legs (fail, remove) between two
+ * chunks. 0 (the default) in normal use.
+ */
+static unsigned int dcdmirror_resync_chunk_delay_ms;
+module_param_named(resync_chunk_delay_ms, dcdmirror_resync_chunk_delay_ms, uint, 0644);
+MODULE_PARM_DESC(resync_chunk_delay_ms,
+		 "test hook: the resync waits this long before each chunk (ms, default 0)");
 
 /* The leg to rebuild: REBUILDING, not faulty, present. -1 if none. */
 static int dcdmirror_resync_target(struct dcdmirror *m)
@@ -49,9 +61,23 @@ bool dcdmirror_resync_active(struct dcdmirror *m)
 	return dcdmirror_resync_target(m) >= 0;
 }
 
+/* A resync may start (also one held after unreadable chunks). */
 void dcdmirror_resync_kick(struct dcdmirror *m)
 {
+	spin_lock_irq(&m->resync_lock);
+	m->resync_held = false;
+	spin_unlock_irq(&m->resync_lock);
 	wake_up(&m->resync_wq);
+}
+
+/*
+ * May the resync use leg dst? Inside dcdmirror_io_begin() only: a removal
+ * (which clears bdev) waits for it to end.
+ */
+static bool dcdmirror_resync_target_ok(struct dcdmirror *m, unsigned int dst)
+{
+	return m->legs[dst].bdev &&
+	       !test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[dst].flags);
 }
 
 /* Synchronous I/O of sectors at sector of leg i, from or to pages. */
@@ -75,7 +101,12 @@ int dcdmirror_sync_io(struct dcdmirror *m, unsigned int i, sector_t sector,
 	return ret;
 }
 
-/* Copy one chunk from leg src to leg dst; bytes copied in *bytes. */
+/*
+ * Copy one chunk from leg src to leg dst; bytes copied in *bytes. Inside
+ * dcdmirror_io_begin(). -ENODATA: the source could not read it (the chunk
+ * keeps its bit); -ENODEV: dst is gone or faulty; else a write error of
+ * dst.
+ */
 static int dcdmirror_resync_chunk(struct dcdmirror *m, unsigned int src,
 				  unsigned int dst, u64 chunk,
 				  struct page **pages, u64 *bytes)
@@ -85,14 +116,19 @@ static int dcdmirror_resync_chunk(struct dcdmirror *m, unsigned int src,
 	int ret = 0;
 
 	*bytes = 0;
+	if (!dcdmirror_resync_target_ok(m, dst))
+		return -ENODEV;
 	dcdmirror_bitmap_lock_chunk(m, chunk);
 	while (s < end) {
 		unsigned int n = min_t(sector_t, end - s, RESYNC_STEP_SECTORS);
 
 		ret = dcdmirror_sync_io(m, src, s, n, pages, REQ_OP_READ);
 		if (ret) {
-			dcdmirror_err(m, "resync: read error %d on %pg at sector %llu\n", ret,
-				      m->legs[src].bdev, (unsigned long long)s);
+			/* the only copy is unreadable: not dst's fault */
+			dcdmirror_err(m, "resync: read error on %pg (the source) at sectors %llu-%llu (error %d): chunk %llu not copied, its bit stays set\n",
+				      m->legs[src].bdev, (unsigned long long)s,
+				      (unsigned long long)(s + n - 1), ret, chunk);
+			ret = -ENODATA;
 			break;
 		}
 		ret = dcdmirror_sync_io(m, dst, s, n, pages, REQ_OP_WRITE);
@@ -160,20 +196,25 @@ void dcdmirror_resync_new(struct dcdmirror *m, bool full)
  * chunks copied since the last checkpoint are cleared and written, and
  * then the superblocks say where a resync stopped here resumes (pos).
  */
-static void dcdmirror_resync_checkpoint(struct dcdmirror *m, unsigned int dst,
+static bool dcdmirror_resync_checkpoint(struct dcdmirror *m, unsigned int dst,
 					u64 pos)
 {
 	int ret;
 
 	dcdmirror_io_begin(m);
+	if (!dcdmirror_resync_target_ok(m, dst)) {
+		dcdmirror_io_end(m);
+		return false;
+	}
 	ret = blkdev_issue_flush(m->legs[dst].bdev);
-	dcdmirror_io_end(m);
 	if (ret) {
 		dcdmirror_err(m, "resync: cache flush of %pg failed: error %d\n", m->legs[dst].bdev,
 			      ret);
 		dcdmirror_fail_leg(m, dst);
-		return;
 	}
+	dcdmirror_io_end(m);
+	if (ret)
+		return false;
 	dcdmirror_bitmap_clear_synced(m, dst);
 	dcdmirror_bitmap_flush(m);
 	mutex_lock(&m->sb_lock);
@@ -186,6 +227,7 @@ static void dcdmirror_resync_checkpoint(struct dcdmirror *m, unsigned int dst,
 	spin_lock_irq(&m->resync_lock);
 	m->resync.checkpoints++;
 	spin_unlock_irq(&m->resync_lock);
+	return true;
 }
 
 /* A resync's walk over the bitmap, from its checkpoint on. */
@@ -195,6 +237,7 @@ struct dcdmirror_walk {
 	u64 chunk;			/* the next chunk it looks at */
 	u64 end;			/* where this lap ends */
 	u64 bytes;			/* copied so far */
+	u64 unreadable;			/* chunks the source could not read */
 	bool wrapped;			/* in the lap below the checkpoint */
 };
 
@@ -230,6 +273,7 @@ static u64 dcdmirror_resync_begin(struct dcdmirror *m, unsigned int src,
 	m->resync.start_chunk = start;
 	m->resync.pos = start;
 	m->resync.checkpoints = 0;
+	m->resync.unreadable = 0;
 	m->resync.start = jiffies;
 	m->resync.end = 0;
 	m->resync.started = true;
@@ -272,6 +316,7 @@ static void dcdmirror_resync_account(struct dcdmirror *m, struct dcdmirror_walk 
 	if (copied)
 		m->resync.chunks++;
 	m->resync.pos = w->chunk + 1;
+	m->resync.unreadable = w->unreadable;
 	/* chunks written ahead of it during the walk count too */
 	m->resync.total = max(m->resync.total, m->resync.chunks);
 	spin_unlock_irq(&m->resync_lock);
@@ -280,7 +325,9 @@ static void dcdmirror_resync_account(struct dcdmirror *m, struct dcdmirror_walk 
 /*
  * Copy the chunks whose bits are set to leg w->dst: from the checkpoint to
  * the end, then those below it (set again by writes since, or by a crash).
- * True when every chunk is copied; false when stopped or failed.
+ * A chunk the source cannot read keeps its bit, and the walk goes on
+ * (w->unreadable counts them). True when the walk got through; false when
+ * stopped or dst failed.
  */
 static bool dcdmirror_resync_walk(struct dcdmirror *m, struct dcdmirror_walk *w,
 				  struct page **pages)
@@ -305,12 +352,19 @@ static bool dcdmirror_resync_walk(struct dcdmirror *m, struct dcdmirror_walk *w,
 			    !dcdmirror_resync_sleep(m, 5))
 				return false;
 		}
+		if (READ_ONCE(dcdmirror_resync_chunk_delay_ms) &&
+		    !dcdmirror_resync_sleep(m, READ_ONCE(dcdmirror_resync_chunk_delay_ms)))
+			return false;
 		dcdmirror_io_begin(m);
 		ret = dcdmirror_resync_chunk(m, w->src, w->dst, w->chunk, pages, &n);
 		dcdmirror_io_end(m);
+		if (ret == -ENODEV)
+			return false;
 		w->bytes += n;
+		if (ret == -ENODATA)
+			w->unreadable++;
 		dcdmirror_resync_account(m, w, !ret);
-		if (ret) {
+		if (ret && ret != -ENODATA) {
 			/* a leg being rebuilt can always fail; the source not */
 			dcdmirror_fail_leg(m, w->dst);
 			return false;
@@ -358,7 +412,7 @@ static void dcdmirror_resync_run(struct dcdmirror *m, unsigned int dst)
 {
 	struct dcdmirror_walk w = { .dst = dst, .end = m->bm.chunks };
 	struct page **pages;
-	bool ok = false;
+	bool ok = false, held = false;
 	int src = dcdmirror_read_leg(m);
 
 	if (src < 0 || src == dst)
@@ -372,9 +426,15 @@ static void dcdmirror_resync_run(struct dcdmirror *m, unsigned int dst)
 		w.start = dcdmirror_resync_begin(m, src, dst);
 		w.chunk = w.start;
 		ok = dcdmirror_resync_walk(m, &w, pages);
-		/* stopped: where it was, so that the next assemble goes on from there */
-		if (!ok && !test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[dst].flags)) {
-			dcdmirror_resync_checkpoint(m, dst, dcdmirror_walk_ckpt(m, &w));
+		if (ok && w.unreadable) {
+			/* the copied chunks are recorded; the others wait for a kick */
+			if (dcdmirror_resync_checkpoint(m, dst, dcdmirror_walk_ckpt(m, &w)))
+				dcdmirror_err(m, "resync of %pg incomplete: %llu chunks could not be read from %pg and keep their bits; it starts again when kicked (dcdctl set --resync-rate)\n",
+					      m->legs[dst].bdev, w.unreadable, m->legs[src].bdev);
+			held = true;
+			ok = false;
+		} else if (!ok && dcdmirror_resync_checkpoint(m, dst, dcdmirror_walk_ckpt(m, &w))) {
+			/* stopped: where it was, so that the next assemble goes on from there */
 			dcdmirror_info(m, "resync of %pg stopped after %llu chunks: checkpoint at chunk %llu\n",
 				       m->legs[dst].bdev, m->resync.chunks,
 				       dcdmirror_walk_ckpt(m, &w));
@@ -387,12 +447,13 @@ static void dcdmirror_resync_run(struct dcdmirror *m, unsigned int dst)
 	m->resync.end = jiffies ?: 1;
 	if (!ok && !kthread_should_stop())
 		m->resync_failed = true;
+	m->resync_held = held;
 	spin_unlock_irq(&m->resync_lock);
 	if (ok)
 		dcdmirror_info(m, "resync of %pg done: %llu chunks, %llu bytes in %u ms\n",
 			       m->legs[dst].bdev, m->resync.chunks, w.bytes,
 			       jiffies_to_msecs(m->resync.end - m->resync.start));
-	else if (!kthread_should_stop())
+	else if (!held && !kthread_should_stop())
 		dcdmirror_err(m, "resync of leg %u failed\n", dst);
 	dcdmirror_resync_done();
 }
@@ -404,7 +465,8 @@ static int dcdmirror_resync_thread(void *data)
 
 	while (!kthread_should_stop()) {
 		wait_event_interruptible(m->resync_wq, kthread_should_stop() ||
-					 dcdmirror_resync_active(m));
+					 (dcdmirror_resync_active(m) &&
+					  !READ_ONCE(m->resync_held)));
 		if (kthread_should_stop())
 			break;
 		dst = dcdmirror_resync_target(m);

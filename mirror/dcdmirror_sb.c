@@ -6,8 +6,10 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/crc32.h>
+#include <linux/delay.h>
 #include <linux/gfp.h>
 #include <linux/log2.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/uuid.h>
@@ -67,6 +69,116 @@ int dcdmirror_sb_init(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 	return 0;
 }
 
+/* A superblock field that cannot be: one line to the caller and the log. */
+#define dcdmirror_sb_bad(c, bdev, fmt, ...) ({				\
+	dcdmirror_create_err(c, "%pg: superblock: " fmt, bdev, ##__VA_ARGS__); \
+	-EINVAL;							\
+})
+
+/*
+ * Every field of the superblock of bdev as leg i (magic, checksum and
+ * version checked), before any is used: on-disk metadata is untrusted even
+ * with a valid checksum. 0, or -EINVAL with the first wrong field named.
+ */
+static int dcdmirror_sb_check(struct dcdmirror *m, unsigned int i,
+			      struct block_device *bdev, struct dcdmirror_sb *sb,
+			      struct dcdmirror_ioc_create *c)
+{
+	struct dcdmirror_leg *leg = &m->legs[i];
+	u64 array = le64_to_cpu(sb->array_sectors);
+	u32 chunk = le32_to_cpu(sb->bitmap_chunk_sectors);
+	u32 role = le32_to_cpu(sb->role), state = le32_to_cpu(sb->state);
+	u32 flags = le32_to_cpu(sb->resync_flags);
+	unsigned int lbs = bdev_logical_block_size(bdev), j;
+	u32 shift;
+	int ret;
+
+	if (le32_to_cpu(sb->nr_legs) != m->nr_legs)
+		return dcdmirror_sb_bad(c, bdev, "%u legs, an array has %u",
+					le32_to_cpu(sb->nr_legs), m->nr_legs);
+	if (le32_to_cpu(sb->leg) >= m->nr_legs)
+		return dcdmirror_sb_bad(c, bdev, "leg %u: no such leg", le32_to_cpu(sb->leg));
+	if (le64_to_cpu(sb->sb_sector) != leg->sb_sector)
+		return dcdmirror_sb_bad(c, bdev, "says it is at sector %llu, it is at %llu",
+					le64_to_cpu(sb->sb_sector), (u64)leg->sb_sector);
+	if (le32_to_cpu(sb->leg) != i) {
+		dcdmirror_create_err(c, "%pg is the %s leg of its array, given as the %s one",
+				     bdev, le32_to_cpu(sb->leg) ? "remote" : "local",
+				     i ? "remote" : "local");
+		return -EINVAL;
+	}
+	if (role > DCDMIRROR_ROLE_REMOTE)
+		return dcdmirror_sb_bad(c, bdev, "role %u is unknown", role);
+	if (role != (i ? DCDMIRROR_ROLE_REMOTE : DCDMIRROR_ROLE_LOCAL))
+		return dcdmirror_sb_bad(c, bdev, "role %s, but it is the %s leg",
+					role == DCDMIRROR_ROLE_REMOTE ? "remote" : "local",
+					i ? "remote" : "local");
+	if (le32_to_cpu(sb->mode) > DCDMIRROR_MODE_ASYNC)
+		return dcdmirror_sb_bad(c, bdev, "mode %u is unknown", le32_to_cpu(sb->mode));
+	if (state != DCDMIRROR_SB_CLEAN && state != DCDMIRROR_SB_ACTIVE)
+		return dcdmirror_sb_bad(c, bdev, "state %u is unknown", state);
+	for (j = 0; j < m->nr_legs && j < ARRAY_SIZE(sb->leg_state); j++)
+		if (le32_to_cpu(sb->leg_state[j]) > DCDMIRROR_LEG_REBUILDING)
+			return dcdmirror_sb_bad(c, bdev, "leg %u state %u is unknown", j,
+						le32_to_cpu(sb->leg_state[j]));
+	if (le64_to_cpu(sb->leg_sectors) != bdev_nr_sectors(bdev))
+		return dcdmirror_sb_bad(c, bdev,
+					"written for a device of %llu sectors, this one has %llu",
+					le64_to_cpu(sb->leg_sectors), (u64)bdev_nr_sectors(bdev));
+	if (le32_to_cpu(sb->logical_block_size) != lbs) {
+		dcdmirror_create_err(c, "%pg: logical block size %u, the superblock says %u",
+				     bdev, lbs, le32_to_cpu(sb->logical_block_size));
+		return -EINVAL;
+	}
+	if (!array || array > dcdmirror_data_sectors(bdev_nr_sectors(bdev))) {
+		dcdmirror_create_err(c, "%pg: smaller than the array", bdev);
+		return -EINVAL;
+	}
+	if (array & ((lbs >> SECTOR_SHIFT) - 1))
+		return dcdmirror_sb_bad(c, bdev,
+					"array of %llu sectors is not a multiple of the %u-byte logical block",
+					array, lbs);
+	if (!is_power_of_2(chunk))
+		return dcdmirror_sb_bad(c, bdev, "bitmap chunk of %u sectors: not a power of two",
+					chunk);
+	if (chunk < DCDMIRROR_BITMAP_MIN_CHUNK >> SECTOR_SHIFT)
+		return dcdmirror_sb_bad(c, bdev, "bitmap chunk of %u sectors: less than %u", chunk,
+					DCDMIRROR_BITMAP_MIN_CHUNK >> SECTOR_SHIFT);
+	if (chunk > SZ_1G >> SECTOR_SHIFT)
+		return dcdmirror_sb_bad(c, bdev, "bitmap chunk of %u sectors: more than %u (1 GiB)",
+					chunk, SZ_1G >> SECTOR_SHIFT);
+	ret = dcdmirror_bitmap_chunk_shift(array, chunk << SECTOR_SHIFT, &shift);
+	if (ret)
+		return dcdmirror_sb_bad(c, bdev,
+					"the bitmap of %llu chunks of %u sectors is larger than its area of %u bytes",
+					DIV_ROUND_UP_ULL(array, chunk), chunk,
+					DCDMIRROR_BITMAP_MAX_BYTES);
+	if (le64_to_cpu(sb->bitmap_sector) != leg->bitmap_sector)
+		return dcdmirror_sb_bad(c, bdev, "bitmap at sector %llu, it is at %llu",
+					le64_to_cpu(sb->bitmap_sector), (u64)leg->bitmap_sector);
+	if (le64_to_cpu(sb->bitmap_chunks) != DIV_ROUND_UP_ULL(array, chunk))
+		return dcdmirror_sb_bad(c, bdev, "%llu bitmap chunks, the array has %llu",
+					le64_to_cpu(sb->bitmap_chunks),
+					DIV_ROUND_UP_ULL(array, chunk));
+	if (le64_to_cpu(sb->events_cleared) > le64_to_cpu(sb->events))
+		return dcdmirror_sb_bad(c, bdev, "events_cleared %llu above events %llu",
+					le64_to_cpu(sb->events_cleared), le64_to_cpu(sb->events));
+	if (flags & ~(DCDMIRROR_SB_RESYNC_ACTIVE | DCDMIRROR_SB_RESYNC_FULL))
+		return dcdmirror_sb_bad(c, bdev, "resync flags 0x%x are unknown", flags);
+	if (!(flags & DCDMIRROR_SB_RESYNC_ACTIVE))
+		return 0;
+	if (le32_to_cpu(sb->resync_leg) >= m->nr_legs)
+		return dcdmirror_sb_bad(c, bdev, "resync checkpoint of leg %u: no such leg",
+					le32_to_cpu(sb->resync_leg));
+	/* at most the end of the last chunk (a walk that went through) */
+	if (le64_to_cpu(sb->resync_offset) > round_up(array, (u64)chunk) ||
+	    le64_to_cpu(sb->resync_offset) & (chunk - 1))
+		return dcdmirror_sb_bad(c, bdev,
+					"resync checkpoint at sector %llu: not a chunk of the array",
+					le64_to_cpu(sb->resync_offset));
+	return 0;
+}
+
 /*
  * Read and check the superblock of bdev as leg i into sb (a page). Leaves
  * the leg's sb_sector and bitmap_sector set.
@@ -105,44 +217,7 @@ static int dcdmirror_sb_read(struct dcdmirror *m, unsigned int i,
 				     bdev, le32_to_cpu(sb->version));
 		return -EINVAL;
 	}
-	if (le32_to_cpu(sb->nr_legs) != m->nr_legs ||
-	    le32_to_cpu(sb->leg) >= m->nr_legs ||
-	    le32_to_cpu(sb->mode) > DCDMIRROR_MODE_ASYNC ||
-	    le64_to_cpu(sb->sb_sector) != leg->sb_sector) {
-		dcdmirror_create_err(c, "%pg: superblock describes another layout",
-				     bdev);
-		return -EINVAL;
-	}
-	if (le32_to_cpu(sb->leg) != i) {
-		dcdmirror_create_err(c, "%pg is the %s leg of its array, given as the %s one",
-				     bdev, le32_to_cpu(sb->leg) ? "remote" : "local",
-				     i ? "remote" : "local");
-		return -EINVAL;
-	}
-	if (!le32_to_cpu(sb->bitmap_chunk_sectors) ||
-	    !is_power_of_2(le32_to_cpu(sb->bitmap_chunk_sectors)) ||
-	    le64_to_cpu(sb->bitmap_sector) != leg->bitmap_sector ||
-	    le64_to_cpu(sb->bitmap_chunks) !=
-	    DIV_ROUND_UP_ULL(le64_to_cpu(sb->array_sectors),
-			     le32_to_cpu(sb->bitmap_chunk_sectors)) ||
-	    le64_to_cpu(sb->events_cleared) > le64_to_cpu(sb->events)) {
-		dcdmirror_create_err(c, "%pg: superblock has an invalid bitmap description",
-				     bdev);
-		return -EINVAL;
-	}
-	if (le32_to_cpu(sb->logical_block_size) != bdev_logical_block_size(bdev)) {
-		dcdmirror_create_err(c, "%pg: logical block size %u, the superblock says %u",
-				     bdev, bdev_logical_block_size(bdev),
-				     le32_to_cpu(sb->logical_block_size));
-		return -EINVAL;
-	}
-	if (le64_to_cpu(sb->array_sectors) >
-	    dcdmirror_data_sectors(bdev_nr_sectors(bdev)) ||
-	    !sb->array_sectors) {
-		dcdmirror_create_err(c, "%pg: smaller than the array", bdev);
-		return -EINVAL;
-	}
-	return 0;
+	return dcdmirror_sb_check(m, i, bdev, sb, c);
 }
 
 /*
@@ -412,6 +487,11 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 			dcdmirror_err(m, "%pg: superblock write failed: error %d\n",
 				      leg->bdev, ret);
 			err = err ?: ret;
+			/*
+			 * Its superblock no longer says what it holds: as for
+			 * a bitmap write, the leg fails (not the last one).
+			 */
+			dcdmirror_fail_leg(m, i);
 		}
 	}
 	if (in_sync && !err)
@@ -419,15 +499,38 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 	return err;
 }
 
-/* A leg became faulty: record it in the superblocks of the others. */
+/*
+ * Test hook: the superblock update after a leg failure waits this long
+ * first, so that tests can act while the failure is not yet on disk (a
+ * crash then, a stop). 0 (the default) in normal use.
+ */
+static unsigned int dcdmirror_sb_update_delay_ms;
+module_param_named(sb_update_delay_ms, dcdmirror_sb_update_delay_ms, uint, 0644);
+MODULE_PARM_DESC(sb_update_delay_ms,
+		 "test hook: delay the superblock update after a leg failure (ms, default 0)");
+
+/*
+ * A leg became faulty: record it in the superblocks of the others, then
+ * end the writes that waited for it (held_list). If that write fails too,
+ * they end all the same: no leg is left to record it on.
+ */
 void dcdmirror_sb_work(struct work_struct *work)
 {
 	struct dcdmirror *m = container_of(work, struct dcdmirror, sb_work);
+	unsigned int delay = READ_ONCE(dcdmirror_sb_update_delay_ms);
+	u64 seq;
 
+	if (delay) {
+		msleep(delay);
+		dcdmirror_info(m, "superblock update held %u ms (sb_update_delay_ms)\n", delay);
+	}
+	/* the leg flags sb_write reads include every failure counted here */
+	seq = dcdmirror_fail_seq(m);
 	mutex_lock(&m->sb_lock);
 	if (m->has_sb)
 		dcdmirror_sb_write(m, DCDMIRROR_SB_ACTIVE);
 	mutex_unlock(&m->sb_lock);
+	dcdmirror_release_held(m, seq);
 }
 
 void dcdmirror_sb_exit(struct dcdmirror *m)

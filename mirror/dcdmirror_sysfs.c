@@ -208,11 +208,12 @@ static DEVICE_ATTR_RW(resync_rate);
 
 /*
  * "STATE leg=N chunks=DONE/TOTAL bytes=B speed=KiB/s eta=s barrier_waits=W
- * start=S pos=P checkpoint=C checkpoints=K": the resync running, or the
- * last one (W: writes that waited for a chunk being copied or a read
- * error's rewrite, since the array started; S: the chunk it started or
- * resumed at, P: the chunk it is at, C: the one the superblocks record,
- * K: checkpoints written); "none" if there was none.
+ * start=S pos=P checkpoint=C checkpoints=K unreadable=U": the resync
+ * running, or the last one (W: writes that waited for a chunk being copied
+ * or a read error's rewrite, since the array started; S: the chunk it
+ * started or resumed at, P: the chunk it is at, C: the one the superblocks
+ * record, K: checkpoints written, U: chunks the source could not read,
+ * left with their bits set); "none" if there was none.
  */
 static ssize_t resync_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
@@ -232,10 +233,10 @@ static ssize_t resync_show(struct device *dev, struct device_attribute *attr,
 	ckpt = m->resync_ckpt;
 	mutex_unlock(&m->sb_lock);
 	return sysfs_emit(buf,
-			  "%s leg=%u chunks=%llu/%llu bytes=%llu speed=%llu eta=%llu barrier_waits=%llu start=%llu pos=%llu checkpoint=%llu checkpoints=%llu\n",
+			  "%s leg=%u chunks=%llu/%llu bytes=%llu speed=%llu eta=%llu barrier_waits=%llu start=%llu pos=%llu checkpoint=%llu checkpoints=%llu unreadable=%llu\n",
 			  !rs.end ? "running" : m->resync_failed ? "failed" : "done",
 			  rs.leg, rs.chunks, rs.total, rs.bytes, speed, eta, waits,
-			  rs.start_chunk, rs.pos, ckpt, rs.checkpoints);
+			  rs.start_chunk, rs.pos, ckpt, rs.checkpoints, rs.unreadable);
 }
 static DEVICE_ATTR_RO(resync);
 
