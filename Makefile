@@ -4,6 +4,8 @@
 #                 benchmarks' scripts/bench/spc-replay
 # make check      run the test suite in a QEMU guest (tests/check)
 # make check-long the same with the long versions of fuzz and stress tests
+# make check-debug the suite under the debug kernel (KASAN, lockdep, kmemleak,
+#                 ...; scripts/kernel builds it once, cached outside the checkout)
 # make demo       install, build, and run the main job in a QEMU guest
 # make bench      every benchmark (scripts/bench/all) into .vm/bench/<date-time>/
 # make C=2 W=1    the same build with sparse and extra warnings
@@ -20,6 +22,8 @@
 #                 SBINDIR, MANDIR, BASHCOMPDIR, SYSTEMDUNITDIR, UDEVRULESDIR
 #                 choose where, for both)
 # make deb        the dcdmirror-dkms and dcdmirror-utils packages into build/deb/
+# MODULES_OUT=DIR build them in DIR, a copy of the sources, leaving the .ko
+#                 files of the checkout alone
 
 KVER ?= $(shell scripts/kver)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -34,6 +38,8 @@ UDEVRULESDIR ?= /lib/udev/rules.d
 MODDIR ?= /lib/modules/$(KVER)/updates
 VERSION ?= $(shell sed -n 's/^VERSION := //p' tools/Makefile)
 SRCDIR ?= /usr/src/dcdmirror-$(VERSION)
+# the modules for the debug kernel, with debug info for faddr2line
+DEBUG_MODULES := $(CURDIR)/.vm/debug-modules
 
 # systemd units and udev rules, when the tree has some
 UNITS := $(wildcard systemd/*.service systemd/*.socket systemd/*.target \
@@ -44,14 +50,27 @@ MODULES := mirror/dcdmirror.ko dcd/dcd.ko
 MODULE_SOURCES = Kbuild $(filter-out %.mod.c,$(wildcard mirror/Kbuild mirror/Makefile \
 	mirror/*.[ch] dcd/Kbuild dcd/Makefile dcd/*.[ch])) $(shell find include -name '*.h')
 
-.PHONY: all modules tools bench-tools check check-long demo bench clean
+.PHONY: all modules tools bench-tools check check-long check-debug demo bench clean
 .PHONY: deps check-installed install install-modules install-tools \
 	install-module-sources uninstall deb
 
 all: modules tools bench-tools
 
+ifeq ($(MODULES_OUT),)
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+else
+# Kbuild of this kernel builds in the source directory: copy the sources
+# (with their dates, so that only what changed is rebuilt) and drop what the
+# checkout no longer has.
+KSOURCES = find Kbuild mirror dcd include \( -name Kbuild -o -name '*.[ch]' \) ! -name '*.mod.c'
+modules:
+	mkdir -p $(MODULES_OUT)
+	cp -p --parents $$($(KSOURCES)) $(MODULES_OUT)/
+	cd $(MODULES_OUT) && $(KSOURCES) | while read -r f; do \
+		[ -e "$(CURDIR)/$$f" ] || rm -f "$$f"; done
+	$(MAKE) -C $(KDIR) M=$(abspath $(MODULES_OUT)) modules
+endif
 
 tools:
 	$(MAKE) -C tools
@@ -74,6 +93,11 @@ deps:
 # the packages' modules and dcdctl, as installed (make deb; apt install ./build/deb/...)
 check-installed:
 	DCDMIRROR_MODULES=installed DCDCTL=$(SBINDIR)/dcdctl scripts/check $(TESTS)
+check-debug: tools
+	scripts/kernel >/dev/null
+	$(MAKE) modules KDIR=$$(scripts/kernel --dir)/build MODULES_OUT=$(DEBUG_MODULES) KCFLAGS=-g
+	VM_KERNEL=debug MIRROR_KO=$(DEBUG_MODULES)/mirror/dcdmirror.ko DCD_KO=$(DEBUG_MODULES)/dcd/dcd.ko \
+		scripts/check $(TESTS)
 
 # the main job end to end: S-iDW, ext4, fio, legs compared (as root)
 demo:
@@ -124,5 +148,6 @@ deb:
 clean:
 	rm -rf build
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(DEBUG_MODULES)
 	$(MAKE) -C tools clean
 	$(MAKE) -C scripts/bench clean
