@@ -380,7 +380,7 @@ static void dcdmirror_send_unplug(struct blk_plug_cb *cb, bool from_schedule)
 	spin_lock_irq(&m->async_lock);
 	bio_list_merge(&m->send_list, &plug->bios);
 	spin_unlock_irq(&m->async_lock);
-	queue_work(dcdmirror_wq, &m->send_work);
+	queue_work(dcdmirror_send_wq, &m->send_work);
 	kfree(plug);
 }
 
