@@ -8,11 +8,45 @@
 # make bench      every benchmark (scripts/bench/all) into .vm/bench/<date-time>/
 # make C=2 W=1    the same build with sparse and extra warnings
 # KDIR=/path      build the modules against another kernel tree
+#
+# make check and check-long install what is missing first (scripts/deps);
+# TESTS="mirror dcd/001" runs a subset
+# make check-installed  the tests with the installed modules (modprobe) and
+#                 /usr/sbin/dcdctl instead of the checkout's
+# make install    modules into $(DESTDIR)/lib/modules/$(KVER)/updates/, dcdctl,
+#                 its man page, bash completion, systemd units and udev rules
+#                 (install-modules and install-tools do either half)
+# make uninstall  remove what make install installed (KVER, DESTDIR, PREFIX,
+#                 SBINDIR, MANDIR, BASHCOMPDIR, SYSTEMDUNITDIR, UDEVRULESDIR
+#                 choose where, for both)
+# make deb        the dcdmirror-dkms and dcdmirror-utils packages into build/deb/
 
 KVER ?= $(shell scripts/kver)
 KDIR ?= /lib/modules/$(KVER)/build
 
+# install locations; DESTDIR is prepended to all of them
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= /lib/systemd/system
+UDEVRULESDIR ?= /lib/udev/rules.d
+MODDIR ?= /lib/modules/$(KVER)/updates
+VERSION ?= $(shell sed -n 's/^VERSION := //p' tools/Makefile)
+SRCDIR ?= /usr/src/dcdmirror-$(VERSION)
+
+# systemd units and udev rules, when the tree has some
+UNITS := $(wildcard systemd/*.service systemd/*.socket systemd/*.target \
+	   systemd/*.timer systemd/*.path)
+UDEVRULES := $(wildcard udev/*.rules)
+MODULES := mirror/dcdmirror.ko dcd/dcd.ko
+# what building the modules needs, and no build output (dkms builds them)
+MODULE_SOURCES = Kbuild $(filter-out %.mod.c,$(wildcard mirror/Kbuild mirror/Makefile \
+	mirror/*.[ch] dcd/Kbuild dcd/Makefile dcd/*.[ch])) $(shell find include -name '*.h')
+
 .PHONY: all modules tools bench-tools check check-long demo bench clean
+.PHONY: deps check-installed install install-modules install-tools \
+	install-module-sources uninstall deb
 
 all: modules tools bench-tools
 
@@ -25,11 +59,21 @@ tools:
 bench-tools:
 	$(MAKE) -C scripts/bench
 
-check: all
+check: deps
+	$(MAKE) all
 	scripts/check $(TESTS)
 
-check-long: all
+check-long: deps
+	$(MAKE) all
 	CHECK_LONG=1 TEST_TIMEOUT=3600 CHECK_TIMEOUT=21600 scripts/check $(TESTS)
+
+# on a fresh machine the kernel headers and QEMU come first (make check)
+deps:
+	scripts/deps
+
+# the packages' modules and dcdctl, as installed (make deb; apt install ./build/deb/...)
+check-installed:
+	DCDMIRROR_MODULES=installed DCDCTL=$(SBINDIR)/dcdctl scripts/check $(TESTS)
 
 # the main job end to end: S-iDW, ext4, fio, legs compared (as root)
 demo:
@@ -42,7 +86,43 @@ BENCH_OUT ?= .vm/bench/$(shell date +%Y%m%d-%H%M%S)
 bench: all
 	scripts/bench/all --out $(BENCH_OUT) $(BENCH_ARGS)
 
+install: install-modules install-tools
+
+# depmod only for this root: a DESTDIR is a staging tree
+install-modules: modules
+	install -d $(DESTDIR)$(MODDIR)
+	install -m 644 $(MODULES) $(DESTDIR)$(MODDIR)/
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+install-tools:
+	$(MAKE) -C tools dcdctl dcdctl.8
+	install -D -m 755 tools/dcdctl $(DESTDIR)$(SBINDIR)/dcdctl
+	install -D -m 644 tools/dcdctl.8 $(DESTDIR)$(MANDIR)/man8/dcdctl.8
+	install -D -m 644 tools/dcdctl.bash $(DESTDIR)$(BASHCOMPDIR)/dcdctl
+	$(if $(UNITS),install -d $(DESTDIR)$(SYSTEMDUNITDIR))
+	$(if $(UNITS),install -m 644 $(UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)/)
+	$(if $(UDEVRULES),install -d $(DESTDIR)$(UDEVRULESDIR))
+	$(if $(UDEVRULES),install -m 644 $(UDEVRULES) $(DESTDIR)$(UDEVRULESDIR)/)
+
+# the module sources for dkms (the dcdmirror-dkms package; dkms.conf is
+# installed beside them by dh_dkms)
+install-module-sources:
+	for f in $(MODULE_SOURCES); do install -D -m 644 $$f $(DESTDIR)$(SRCDIR)/$$f || exit 1; done
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(MODDIR)/,$(notdir $(MODULES)))
+	$(if $(DESTDIR),,depmod -a $(KVER))
+	rm -f $(addprefix $(DESTDIR),$(SBINDIR)/dcdctl $(MANDIR)/man8/dcdctl.8 $(BASHCOMPDIR)/dcdctl \
+		$(addprefix $(SYSTEMDUNITDIR)/,$(notdir $(UNITS))) \
+		$(addprefix $(UDEVRULESDIR)/,$(notdir $(UDEVRULES))))
+
+# dpkg-buildpackage -b in a copy of the tree under build/src/, the packages
+# into build/deb/ (the build tools come from scripts/deps --pkg)
+deb:
+	scripts/deb
+
 clean:
+	rm -rf build
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools clean
 	$(MAKE) -C scripts/bench clean
