@@ -16,6 +16,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <dcdmirror/kernel/open_gate.h>
+#include <dcdmirror/mirror_format.h>
 #include <uapi/dcdmirror/mirror.h>
 
 /*
@@ -58,6 +59,34 @@ struct dcdmirror_leg_counters {
 	u64 corrected_sectors;		/* sectors rewritten for them */
 };
 
+/* A leg's data generation (mirror_format.h, dcdmirror_gen.c). */
+struct dcdmirror_gen {
+	u64 uuid;			/* the current generation */
+	u64 bitmap;
+	u64 history[2];
+	u64 time;			/* uuid began, seconds */
+	u32 flags;			/* DCDMIRROR_GEN_* */
+	char host[32];			/* where uuid began */
+};
+
+/* What two legs' generations say (dcdmirror_gen_compare()). */
+enum dcdmirror_gen_order {
+	DCDMIRROR_GEN_EQUAL,		/* in sync: nothing to copy */
+	DCDMIRROR_GEN_UNCLEAN,		/* in sync, but writes may have been in
+					 * flight: the bits are copied
+					 */
+	DCDMIRROR_GEN_A_BITMAP,		/* a is the source, b gets the bits */
+	DCDMIRROR_GEN_A_FULL,		/* a is the source, b gets everything */
+	DCDMIRROR_GEN_B_BITMAP,
+	DCDMIRROR_GEN_B_FULL,
+	DCDMIRROR_GEN_SPLIT_BITMAP,	/* both wrote since the same
+					 * generation: the union of the bits
+					 */
+	DCDMIRROR_GEN_SPLIT_FULL,	/* both wrote, no common bitmap */
+	DCDMIRROR_GEN_BOTH_INCONSISTENT,	/* neither is a source */
+	DCDMIRROR_GEN_UNRELATED,
+};
+
 /* dcdmirror_leg.flags bits */
 enum {
 	DCDMIRROR_LEG_FAULTY_BIT,	/* I/O no longer sent to it; also set
@@ -74,6 +103,9 @@ struct dcdmirror_leg {
 	unsigned int role;		/* DCDMIRROR_ROLE_* */
 	unsigned long flags;
 	u64 base_events;		/* REBUILDING: events its superblock keeps */
+	u64 id;				/* the leg device's (sb leg_id) */
+	u64 peer_id;			/* the other leg's, when last in sync */
+	struct dcdmirror_gen gen;	/* REBUILDING: what its superblock keeps */
 	/*
 	 * Read errors counted against max_read_errors, halved for each hour
 	 * without one (md's read_errors); used by the fix worker only.
@@ -191,6 +223,19 @@ struct dcdmirror {
 	u64 events_cleared;
 	u64 ctime;
 	struct page *sb_page;		/* I/O buffer of superblock writes */
+	/* the generation of the in-sync legs (under sb_lock) */
+	struct dcdmirror_gen gen;
+	bool takeover;			/* the next superblock write starts a
+					 * generation of a takeover
+					 */
+	unsigned int sb_first;		/* the leg superblocks are written to
+					 * first (the one a resync rebuilt)
+					 */
+	/*
+	 * A remote write not completed after this long fails the remote leg,
+	 * and its write completes with the local leg's (ms; OFF: never).
+	 */
+	unsigned int remote_timeout_ms;
 
 	/*
 	 * inflight counts master bios and resync steps in progress. While
@@ -414,13 +459,27 @@ int dcdmirror_leg_op(struct dcdmirror_ioc_leg_op *op);
 void dcdmirror_leg_counters_sum(struct dcdmirror_leg *leg,
 				struct dcdmirror_leg_counters *sum);
 
+/* dcdmirror_gen.c */
+void dcdmirror_gen_init(struct dcdmirror *m);
+void dcdmirror_gen_new_leg(struct dcdmirror *m, unsigned int i);
+void dcdmirror_gen_rotate(struct dcdmirror *m, u32 flags);
+void dcdmirror_gen_synced(struct dcdmirror *m);
+void dcdmirror_gen_from_sb(struct dcdmirror_gen *gen, const struct dcdmirror_sb *sb);
+void dcdmirror_gen_to_sb(const struct dcdmirror_gen *gen, struct dcdmirror_sb *sb);
+enum dcdmirror_gen_order dcdmirror_gen_compare(const struct dcdmirror_gen *a,
+					       const struct dcdmirror_gen *b,
+					       bool unclean);
+const char *dcdmirror_gen_describe(const struct dcdmirror_gen *gen, char *buf, size_t len);
+
 /* dcdmirror_bitmap.c */
 extern unsigned int dcdmirror_bitmap_delay_ms;
 int dcdmirror_bitmap_chunk_shift(sector_t sectors, u32 chunk_bytes,
 				 u32 *shift);
 int dcdmirror_bitmap_init(struct dcdmirror *m, u32 chunk_shift);
 void dcdmirror_bitmap_exit(struct dcdmirror *m);
-int dcdmirror_bitmap_load(struct dcdmirror *m, unsigned int leg);
+int dcdmirror_bitmap_read(struct dcdmirror *m, struct block_device *bdev,
+			  sector_t sector, bool merge);
+int dcdmirror_bitmap_load(struct dcdmirror *m, unsigned int leg, bool merge);
 bool dcdmirror_bitmap_start_write(struct dcdmirror *m, struct dcdmirror_io *io);
 void dcdmirror_bitmap_end_write(struct dcdmirror *m, struct dcdmirror_io *io);
 int dcdmirror_bitmap_flush(struct dcdmirror *m);
@@ -455,8 +514,17 @@ int dcdmirror_sync_io(struct dcdmirror *m, unsigned int i, sector_t sector,
 int dcdmirror_sb_init(struct dcdmirror *m, struct dcdmirror_ioc_create *c);
 int dcdmirror_sb_assemble(struct dcdmirror *m, struct dcdmirror_ioc_create *c);
 int dcdmirror_sb_write(struct dcdmirror *m, u32 state);
-int dcdmirror_sb_check_leg(struct dcdmirror *m, unsigned int i,
-			   struct block_device *bdev, u64 *events);
+/* How a leg being added is rebuilt (dcdmirror_sb_check_leg()). */
+struct dcdmirror_add {
+	bool by_bitmap;			/* else every chunk is copied */
+	bool merge_bits;		/* its own bits are added to the array's */
+	bool discarded;			/* split brain: its writes are thrown away */
+	u64 events;			/* its superblock's */
+	u64 id;				/* its leg id, 0 if none */
+	struct dcdmirror_gen gen;	/* its generation, kept while rebuilt */
+};
+int dcdmirror_sb_check_leg(struct dcdmirror *m, unsigned int i, struct block_device *bdev,
+			   bool discard, struct dcdmirror_add *add, char *err);
 void dcdmirror_sb_work(struct work_struct *work);
 void dcdmirror_sb_exit(struct dcdmirror *m);
 

@@ -347,23 +347,55 @@ static void dcdmirror_bitmap_flush_work(struct work_struct *work)
 }
 
 /* Read the bitmap of leg i into memory (assemble). */
-int dcdmirror_bitmap_load(struct dcdmirror *m, unsigned int i)
+/*
+ * Read the bitmap at sector of bdev (a leg's, or a device being added) into
+ * memory; merge: add its bits to those there (the union of two legs' bits:
+ * what either may hold that the other lacks). Process context.
+ */
+int dcdmirror_bitmap_read(struct dcdmirror *m, struct block_device *bdev,
+			  sector_t sector, bool merge)
 {
 	struct dcdmirror_bitmap *bm = &m->bm;
 	unsigned int b;
 	u64 c;
 	int ret;
 
-	ret = dcdmirror_bitmap_io(m, i, 0, bm->nr_blocks, REQ_OP_READ);
+	mutex_lock(&bm->write_mutex);
+	ret = sync_io_pages(bdev, REQ_OP_READ, sector, bm->pages,
+			    (size_t)bm->nr_blocks * DCDMIRROR_BITMAP_BLOCK, DCDMIRROR_BITMAP_BLOCK);
 	if (ret)
-		return ret;
-	for (b = 0; b < bm->nr_blocks; b++)
-		memcpy(bm->bits + (size_t)b * DCDMIRROR_BITMAP_BLOCK,
-		       page_address(bm->pages[b]), DCDMIRROR_BITMAP_BLOCK);
+		goto out;
+	spin_lock_irq(&bm->lock);
+	for (b = 0; b < bm->nr_blocks; b++) {
+		u8 *bits = bm->bits + (size_t)b * DCDMIRROR_BITMAP_BLOCK;
+		u8 *page = page_address(bm->pages[b]);
+		unsigned int k;
+
+		if (!merge) {
+			memcpy(bits, page, DCDMIRROR_BITMAP_BLOCK);
+			continue;
+		}
+		for (k = 0; k < DCDMIRROR_BITMAP_BLOCK; k++)
+			bits[k] |= page[k];
+		__set_bit(b, bm->dirty_blocks);
+	}
 	/* bits past the last chunk mean nothing: keep them zero */
 	for (c = bm->chunks; c < (u64)bm->nr_blocks * BITS_PER_BLOCK; c++)
 		__clear_bit_le(c, bm->bits);
-	return 0;
+	spin_unlock_irq(&bm->lock);
+	/* the pages hold what is on that disk, not what was last written */
+	for (b = 0; b < bm->nr_blocks; b++)
+		memcpy(page_address(bm->pages[b]), bm->bits + (size_t)b * DCDMIRROR_BITMAP_BLOCK,
+		       DCDMIRROR_BITMAP_BLOCK);
+out:
+	mutex_unlock(&bm->write_mutex);
+	return ret;
+}
+
+/* Read the bitmap of leg i into memory (assemble); merge: see above. */
+int dcdmirror_bitmap_load(struct dcdmirror *m, unsigned int i, bool merge)
+{
+	return dcdmirror_bitmap_read(m, m->legs[i].bdev, m->legs[i].bitmap_sector, merge);
 }
 
 /* Is a chunk of io under the resync's or a read fix's barrier? bm->lock held. */

@@ -263,19 +263,31 @@ static struct block_device *dcdmirror_add_open(struct dcdmirror *m,
  */
 static void dcdmirror_add_install(struct dcdmirror *m, unsigned int i,
 				  struct block_device *bdev, dev_t dev,
-				  bool by_bitmap, u64 events)
+				  struct dcdmirror_add *add)
 {
 	struct dcdmirror_leg *leg = &m->legs[i];
+	bool by_bitmap = add->by_bitmap;
 
 	dcdmirror_suspend(m);
 	mutex_lock(&m->sb_lock);
+	/* what it may hold that the array lacks is copied over too */
+	if (by_bitmap && add->merge_bits &&
+	    dcdmirror_bitmap_read(m, bdev, dcdmirror_bitmap_sector(bdev_nr_sectors(bdev)), true)) {
+		dcdmirror_warn(m, "%pg: cannot read its bitmap: full resync\n", bdev);
+		by_bitmap = false;
+	}
 	if (!by_bitmap)
 		dcdmirror_bitmap_set_all(m);
+	if (add->id)
+		leg->id = add->id;
+	else
+		dcdmirror_gen_new_leg(m, i);
+	leg->gen = add->gen;
 	mutex_lock(&m->cfg_lock);
 	spin_lock_irq(&m->state_lock);
 	leg->bdev = bdev;
 	leg->dev = dev;
-	leg->base_events = by_bitmap ? events : 0;
+	leg->base_events = by_bitmap ? add->events : 0;
 	/* as md's new rdev: the read errors of before do not count */
 	leg->read_errors = 0;
 	set_bit(DCDMIRROR_LEG_REBUILDING_BIT, &leg->flags);
@@ -302,8 +314,8 @@ static int dcdmirror_leg_add_op(struct dcdmirror *m, struct dcdmirror_ioc_leg_op
 {
 	dev_t dev = MKDEV(op->major, op->minor);
 	struct block_device *bdev;
-	bool readd, by_bitmap;
-	u64 events = 0;
+	struct dcdmirror_add add = { };
+	bool readd;
 	int i, ret;
 
 	if (MAJOR(dev) != op->major || MINOR(dev) != op->minor) {
@@ -321,25 +333,32 @@ static int dcdmirror_leg_add_op(struct dcdmirror *m, struct dcdmirror_ioc_leg_op
 	if (IS_ERR(bdev))
 		return PTR_ERR(bdev);
 	if (m->has_sb) {
-		ret = dcdmirror_sb_check_leg(m, i, bdev, &events);
-		if (ret == -ENOMEM) {
-			dcdmirror_op_err(op, "out of memory");
+		mutex_lock(&m->sb_lock);
+		ret = dcdmirror_sb_check_leg(m, i, bdev, op->flags & DCDMIRROR_LEG_ADD_DISCARD,
+					     &add, op->error);
+		mutex_unlock(&m->sb_lock);
+		if (ret) {
+			if (ret == -ENOMEM)
+				dcdmirror_op_err(op, "out of memory");
+			else
+				dcdmirror_err_index(op->index, "%s\n", op->error);
 			if (!readd) {
 				bd_unlink_disk_holder(bdev, m->disk);
 				blkdev_put(bdev, DCDMIRROR_LEG_MODE);
 			}
 			return ret;
 		}
-		by_bitmap = !ret;
 		m->legs[i].sb_sector = dcdmirror_sb_sector(bdev_nr_sectors(bdev));
 		m->legs[i].bitmap_sector = dcdmirror_bitmap_sector(bdev_nr_sectors(bdev));
 	} else {
 		/* without superblocks only the bitmap kept since it left tells */
-		by_bitmap = readd;
+		add.by_bitmap = readd;
 	}
-	dcdmirror_add_install(m, i, bdev, dev, by_bitmap, events);
-	dcdmirror_info(m, "%pg %s as the %s leg: %s resync\n", bdev, readd ? "re-added" : "added",
-		       dcdmirror_role_name(&m->legs[i]), by_bitmap ? "bitmap" : "full");
+	dcdmirror_add_install(m, i, bdev, dev, &add);
+	dcdmirror_info(m, "%pg %s as the %s leg: %s resync of %llu chunks%s\n", bdev,
+		       readd ? "re-added" : "added", dcdmirror_role_name(&m->legs[i]),
+		       add.by_bitmap ? "bitmap" : "full", dcdmirror_bitmap_weight(m),
+		       add.discarded ? ", its own writes discarded" : "");
 	dcdmirror_resync_kick(m);
 	return 0;
 }
