@@ -145,10 +145,10 @@ enum dcdmirror_gen_order dcdmirror_gen_compare(const struct dcdmirror_gen *a,
 	if (a_inc && b_inc)
 		return DCDMIRROR_GEN_BOTH_INCONSISTENT;
 	if (!a->uuid || a_inc)
-		return b->uuid == a->uuid || b->bitmap == a->uuid ?
+		return a->uuid && (b->uuid == a->uuid || b->bitmap == a->uuid) ?
 		       DCDMIRROR_GEN_B_BITMAP : DCDMIRROR_GEN_B_FULL;
 	if (!b->uuid || b_inc)
-		return a->uuid == b->uuid || a->bitmap == b->uuid ?
+		return b->uuid && (a->uuid == b->uuid || a->bitmap == b->uuid) ?
 		       DCDMIRROR_GEN_A_BITMAP : DCDMIRROR_GEN_A_FULL;
 	if (a->uuid == b->uuid) {
 		/* a crash between the two superblocks at a resync's end */

@@ -66,6 +66,7 @@ int dcdmirror_sb_init(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 	m->ctime = ktime_get_real_seconds();
 	m->events = 0;
 	m->has_sb = true;
+	dcdmirror_gen_init(m);
 	return 0;
 }
 
@@ -852,8 +853,10 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 		sb->peer_id = cpu_to_le64(leg->peer_id);
 		sb->remote_timeout_ms = cpu_to_le32(READ_ONCE(m->remote_timeout_ms));
 		sb->crc = cpu_to_le32(dcdmirror_sb_crc(sb));
-		ret = dcdmirror_sb_io(leg->bdev, leg->sb_sector, m->sb_page,
-				      REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH | REQ_FUA);
+		atomic64_inc(&m->meta_writes);
+		ret = dcdmirror_leg_io(m, i, REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH | REQ_FUA,
+				       leg->sb_sector, &m->sb_page, DCDMIRROR_SB_SIZE,
+				       DCDMIRROR_SB_SIZE);
 		if (ret) {
 			dcdmirror_err(m, "%pg: superblock write failed: error %d\n",
 				      leg->bdev, ret);
