@@ -589,6 +589,7 @@ struct dcdmirror_add {
 	u64 id;				/* its leg id, 0 if none */
 	struct dcdmirror_gen gen;	/* its generation, kept while rebuilt */
 };
+
 int dcdmirror_sb_check_leg(struct dcdmirror *m, unsigned int i, struct block_device *bdev,
 			   bool discard, struct dcdmirror_add *add, char *err);
 void dcdmirror_sb_work(struct work_struct *work);

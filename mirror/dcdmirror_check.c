@@ -20,7 +20,7 @@
 #define CHECK_STEP_SECTORS	(CHECK_PAGES << (PAGE_SHIFT - SECTOR_SHIFT))
 
 /* Internal to check_request: a check is asked for. */
-#define DCDMIRROR_CHECK_PENDING	(1U << 31)
+#define DCDMIRROR_CHECK_PENDING	BIT(31)
 
 /* Both legs present and in sync: there is something to compare. */
 static bool dcdmirror_check_possible(struct dcdmirror *m)
@@ -94,6 +94,21 @@ enum dcdmirror_check_result {
 	DCDMIRROR_CHECK_FAILED,		/* a leg failed: the check stops */
 };
 
+/* Copy the source's step at s over leg dst; a write error fails dst. */
+static enum dcdmirror_check_result
+dcdmirror_check_repair(struct dcdmirror *m, unsigned int dst, sector_t s, unsigned int n,
+		       struct page **pages)
+{
+	int ret = dcdmirror_sync_io(m, dst, s, n, pages, REQ_OP_WRITE);
+
+	if (!ret)
+		return DCDMIRROR_CHECK_REPAIRED;
+	dcdmirror_err(m, "check: repair write error %d on %pg at sector %llu\n", ret,
+		      m->legs[dst].bdev, (unsigned long long)s);
+	dcdmirror_fail_leg(m, dst);
+	return DCDMIRROR_CHECK_FAILED;
+}
+
 /*
  * Compare chunk on legs src and dst (and repair: copy src's data over a
  * step that differs). Inside dcdmirror_io_begin(), under the chunk's
@@ -132,15 +147,9 @@ dcdmirror_check_chunk(struct dcdmirror *m, unsigned int src, unsigned int dst, u
 			if (res == DCDMIRROR_CHECK_SAME)
 				res = DCDMIRROR_CHECK_DIFFERS;
 			if (repair) {
-				ret = dcdmirror_sync_io(m, dst, s, n, a, REQ_OP_WRITE);
-				if (ret) {
-					dcdmirror_err(m, "check: repair write error %d on %pg at sector %llu\n",
-						      ret, m->legs[dst].bdev, (unsigned long long)s);
-					dcdmirror_fail_leg(m, dst);
-					res = DCDMIRROR_CHECK_FAILED;
+				res = dcdmirror_check_repair(m, dst, s, n, a);
+				if (res == DCDMIRROR_CHECK_FAILED)
 					goto out;
-				}
-				res = DCDMIRROR_CHECK_REPAIRED;
 			}
 		}
 		s += n;
@@ -206,6 +215,7 @@ void dcdmirror_check_run(struct dcdmirror *m)
 	for (chunk = 0; chunk < m->bm.chunks; chunk++) {
 		enum dcdmirror_check_result res;
 		sector_t s = chunk << m->bm.chunk_shift;
+		sector_t last = min_t(sector_t, m->sectors, s + (1ULL << m->bm.chunk_shift)) - 1;
 
 		if (kthread_should_stop() || READ_ONCE(m->check_cancel))
 			goto out;
@@ -220,10 +230,8 @@ void dcdmirror_check_run(struct dcdmirror *m)
 		if (res == DCDMIRROR_CHECK_FAILED)
 			goto out;
 		if (res != DCDMIRROR_CHECK_SAME && __ratelimit(&rs))
-			dcdmirror_warn(m, "check: chunk %llu (sectors %llu-%llu) differs%s\n", chunk,
-				       (unsigned long long)s,
-				       (unsigned long long)min_t(sector_t, m->sectors,
-								 s + (1ULL << m->bm.chunk_shift)) - 1,
+			dcdmirror_warn(m, "check: chunk %llu (sectors %llu-%llu) differs%s\n",
+				       chunk, (unsigned long long)s, (unsigned long long)last,
 				       res == DCDMIRROR_CHECK_REPAIRED ? ": repaired" : "");
 		spin_lock_irq(&m->resync_lock);
 		m->check.pos = chunk + 1;

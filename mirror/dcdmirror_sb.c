@@ -476,9 +476,10 @@ static int dcdmirror_sb_assemble_gen(struct dcdmirror *m, struct dcdmirror_sb **
 				     m->legs[0].bdev, m->legs[1].bdev);
 		return -EINVAL;
 	default:
+		dcdmirror_gen_describe(&gen[0], g0, sizeof(g0));
+		dcdmirror_gen_describe(&gen[1], g1, sizeof(g1));
 		dcdmirror_create_err(c, "%pg (%s) and %pg (%s) hold unrelated data",
-				     m->legs[0].bdev, dcdmirror_gen_describe(&gen[0], g0, sizeof(g0)),
-				     m->legs[1].bdev, dcdmirror_gen_describe(&gen[1], g1, sizeof(g1)));
+				     m->legs[0].bdev, g0, m->legs[1].bdev, g1);
 		return -EINVAL;
 	}
 	if (discard && order != DCDMIRROR_GEN_SPLIT_BITMAP && order != DCDMIRROR_GEN_SPLIT_FULL) {
@@ -719,8 +720,8 @@ full:
 	memset(&add->gen, 0, sizeof(add->gen));
 done:
 	if (discard && !add->discarded) {
-		snprintf(err, DCDMIRROR_ERROR_LEN, "--discard: %pg is not in split brain with the array",
-			 bdev);
+		snprintf(err, DCDMIRROR_ERROR_LEN,
+			 "--discard: %pg is not in split brain with the array", bdev);
 		ret = -EINVAL;
 		goto out;
 	}

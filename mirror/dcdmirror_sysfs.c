@@ -422,7 +422,8 @@ static ssize_t generation_show(struct device *dev, struct device_attribute *attr
 	mutex_lock(&m->sb_lock);
 	gen = m->gen;
 	mutex_unlock(&m->sb_lock);
-	len = sysfs_emit(buf, "current=%016llx bitmap=%016llx history=%016llx,%016llx time=%llu host=%.*s flags=",
+	len = sysfs_emit(buf,
+			 "current=%016llx bitmap=%016llx history=%016llx,%016llx time=%llu host=%.*s flags=",
 			 gen.uuid, gen.bitmap, gen.history[0], gen.history[1], gen.time,
 			 (int)sizeof(gen.host), gen.host[0] ? gen.host : "-");
 	if (!gen.flags)
@@ -467,7 +468,8 @@ static ssize_t check_show(struct device *dev, struct device_attribute *attr,
 	dcdmirror_check_progress(m, &cs, &speed, &eta);
 	if (cs.state == DCDMIRROR_CHECK_NONE)
 		return sysfs_emit(buf, "%s\n", dcdmirror_check_pending(m) ? "pending" : "none");
-	return sysfs_emit(buf, "%s%s chunks=%llu/%llu mismatches=%llu repaired=%llu speed=%llu eta=%llu\n",
+	return sysfs_emit(buf,
+			  "%s%s chunks=%llu/%llu mismatches=%llu repaired=%llu speed=%llu eta=%llu\n",
 			  dcdmirror_check_state_names[cs.state],
 			  cs.flags & DCDMIRROR_CHECK_REPAIR ? ",repair" : "", cs.pos, cs.total,
 			  cs.mismatches, cs.repaired, speed, eta);

@@ -244,7 +244,9 @@ int dcdmirror_leg_io(struct dcdmirror *m, unsigned int i, blk_opf_t opf, sector_
 		/* all done already: the bios' share is ours to drop */
 		dcdmirror_timed_put(t);
 	} else if (!wait_for_completion_io_timeout(&s->done, msecs_to_jiffies(ms))) {
-		if (dcdmirror_timeout_fail(m, i, op_is_write(opf) ? "metadata write" : "read", ms)) {
+		const char *what = op_is_write(opf) ? "metadata write" : "read";
+
+		if (dcdmirror_timeout_fail(m, i, what, ms)) {
 			atomic_inc(&m->meta_abandoned);
 			t->abandoned = true;
 			dcdmirror_timed_put(t);
