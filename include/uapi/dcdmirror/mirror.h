@@ -19,7 +19,7 @@
 #define DCDMIRROR_IOCTL_VERSION		3
 #define DCDMIRROR_MAX_DEVICES		256	/* /dev/dcdmirror0..255 */
 #define DCDMIRROR_MAX_LEGS		2
-#define DCDMIRROR_ERROR_LEN		128
+#define DCDMIRROR_ERROR_LEN		512
 
 /* Role of a leg: reads go to the local leg while it works. */
 #define DCDMIRROR_ROLE_LOCAL		0
