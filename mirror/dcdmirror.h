@@ -175,6 +175,19 @@ struct dcdmirror_resync_stats {
 	bool started;			/* there was one */
 };
 
+/* Progress of the check running, or of the last one (resync_lock). */
+struct dcdmirror_check_stats {
+	u32 state;			/* DCDMIRROR_CHECK_* */
+	u32 flags;			/* DCDMIRROR_CHECK_REPAIR */
+	u64 total;			/* chunks */
+	u64 pos;			/* chunks compared */
+	u64 mismatches;			/* chunks that differed */
+	u64 repaired;			/* of them, copied over */
+	u64 bytes;			/* compared, per leg */
+	unsigned long start;		/* jiffies */
+	unsigned long end;		/* jiffies, 0 while running */
+};
+
 struct dcdmirror {
 	unsigned int index;
 	unsigned int mode;		/* DCDMIRROR_MODE_* */
@@ -246,6 +259,8 @@ struct dcdmirror {
 	bool suspended;
 	wait_queue_head_t suspend_wait;
 	atomic64_t fg_ios;		/* master bios started: resync yields */
+	atomic64_t data_writes;		/* writes to the array */
+	atomic64_t meta_writes;		/* bitmap blocks, superblocks written */
 
 	struct dcdmirror_bitmap bm;
 
@@ -276,6 +291,14 @@ struct dcdmirror {
 	/* progress; resync_lock (irq-safe) guards it for readers */
 	spinlock_t resync_lock;
 	struct dcdmirror_resync_stats resync;
+	/*
+	 * check (dcdmirror_check.c), in the resync thread; under resync_lock:
+	 * the request (DCDMIRROR_CHECK_REPAIR and a pending bit), a cancel
+	 * and the progress
+	 */
+	u32 check_request;
+	bool check_cancel;
+	struct dcdmirror_check_stats check;
 
 	/*
 	 * Async mode. mode, max_lag_* and async_flags change at run time
@@ -325,6 +348,19 @@ struct dcdmirror {
 	struct work_struct fix_work;
 	struct page **fix_pages;
 
+	/*
+	 * Remote timeout (dcdmirror_timeout.c): timeout_lock (irq-safe,
+	 * innermost, never nested) guards timeout_list, the remote writes
+	 * out, oldest first, which timeout_timer watches. meta_abandoned
+	 * counts synchronous I/O given up on and still out.
+	 */
+	spinlock_t timeout_lock;
+	struct list_head timeout_list;
+	struct timer_list timeout_timer;
+	atomic_t meta_abandoned;
+	wait_queue_head_t abandoned_wait;
+	atomic64_t remote_timeouts;	/* legs failed by it */
+
 	mempool_t io_pool;		/* struct dcdmirror_io */
 	struct bio_set bs;		/* clones, front_pad dcdmirror_clone */
 	/* remote writes of async mode with their own pages (bvecs) */
@@ -372,7 +408,12 @@ struct dcdmirror_clone {
 	unsigned int leg;
 	u64 start_ns;			/* for the leg's latency */
 	unsigned int bytes;		/* size sent */
-	bool behind;			/* async copy: owns its pages */
+	bool behind;			/* async: the master does not wait */
+	bool own_pages;			/* a copy of the data: freed at the end */
+	bool timed;			/* on timeout_list (dcdmirror_timeout.c) */
+	bool released;			/* the timer let its master go */
+	unsigned long sent;		/* jiffies, timed */
+	struct list_head timeout_node;
 	struct bio *parts;		/* a merged request: the behind clones
 					 * it carries (bi_next), which own the
 					 * pages; NULL otherwise
@@ -430,13 +471,27 @@ void dcdmirror_resume(struct dcdmirror *m);
 int dcdmirror_io_init(struct dcdmirror *m);
 void dcdmirror_io_exit(struct dcdmirror *m);
 
+void dcdmirror_fg_done(struct dcdmirror_io *io, bool put);
+
+/* dcdmirror_timeout.c */
+bool dcdmirror_timed_leg(struct dcdmirror *m, unsigned int i);
+void dcdmirror_timeout_add(struct dcdmirror *m, struct bio *bio);
+bool dcdmirror_timeout_done(struct dcdmirror *m, struct dcdmirror_clone *c);
+void dcdmirror_set_remote_timeout(struct dcdmirror *m, unsigned int ms);
+int dcdmirror_leg_io(struct dcdmirror *m, unsigned int i, blk_opf_t opf, sector_t sector,
+		     struct page **pages, size_t len, unsigned int per_page);
+void dcdmirror_wait_abandoned(struct dcdmirror *m);
+void dcdmirror_timeout_init(struct dcdmirror *m);
+void dcdmirror_timeout_exit(struct dcdmirror *m);
+
 /* dcdmirror_async.c */
+bool dcdmirror_remote_working(struct dcdmirror *m);
 bool dcdmirror_async_idle(struct dcdmirror *m);
 bool dcdmirror_async_busy(struct dcdmirror *m, sector_t sector,
 			  unsigned int nr_sectors);
 void dcdmirror_async_start(struct dcdmirror *m, struct dcdmirror_io *io);
 void dcdmirror_async_remove(struct dcdmirror *m, struct dcdmirror_io *io);
-struct bio *dcdmirror_behind_clone(struct dcdmirror_io *io, unsigned int i);
+struct bio *dcdmirror_copy_clone(struct dcdmirror_io *io, unsigned int i, bool behind);
 void dcdmirror_async_send(struct dcdmirror *m, struct bio *clone);
 void dcdmirror_async_stats(struct dcdmirror *m, u64 *lag, u64 *lag_max,
 			   u64 *oldest_us);
@@ -509,6 +564,17 @@ void dcdmirror_resync_progress(struct dcdmirror *m,
 			       u64 *eta);
 int dcdmirror_sync_io(struct dcdmirror *m, unsigned int i, sector_t sector,
 		      unsigned int sectors, struct page **pages, blk_opf_t opf);
+bool dcdmirror_resync_sleep(struct dcdmirror *m, unsigned int ms);
+bool dcdmirror_resync_throttle(struct dcdmirror *m, unsigned long *mark,
+			       u64 *mark_bytes, unsigned int *rate, u64 bytes);
+
+/* dcdmirror_check.c */
+int dcdmirror_check_start(unsigned int index, u32 flags);
+bool dcdmirror_check_pending(struct dcdmirror *m);
+bool dcdmirror_check_busy(struct dcdmirror *m);
+void dcdmirror_check_run(struct dcdmirror *m);
+void dcdmirror_check_progress(struct dcdmirror *m, struct dcdmirror_check_stats *cs,
+			      u64 *speed, u64 *eta);
 
 /* dcdmirror_sb.c */
 int dcdmirror_sb_init(struct dcdmirror *m, struct dcdmirror_ioc_create *c);
@@ -523,6 +589,7 @@ struct dcdmirror_add {
 	u64 id;				/* its leg id, 0 if none */
 	struct dcdmirror_gen gen;	/* its generation, kept while rebuilt */
 };
+
 int dcdmirror_sb_check_leg(struct dcdmirror *m, unsigned int i, struct block_device *bdev,
 			   bool discard, struct dcdmirror_add *add, char *err);
 void dcdmirror_sb_work(struct work_struct *work);

@@ -19,6 +19,18 @@
 /* largest request coalescing makes of contiguous remote writes */
 #define DCDMIRROR_COALESCE_MAX	(BIO_MAX_VECS * PAGE_SIZE)
 
+/* Does the remote leg get writes (present, not faulty)? */
+bool dcdmirror_remote_working(struct dcdmirror *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr_legs; i++)
+		if (m->legs[i].role == DCDMIRROR_ROLE_REMOTE && m->legs[i].bdev &&
+		    !test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[i].flags))
+			return true;
+	return false;
+}
+
 /* No async write is on its way to the remote leg. */
 bool dcdmirror_async_idle(struct dcdmirror *m)
 {
@@ -62,12 +74,15 @@ void dcdmirror_async_remove(struct dcdmirror *m, struct dcdmirror_io *io)
 }
 
 /*
- * The remote write of an async write: the master bio completes before it
- * does and its pages go back to the caller, so the data is copied into
- * pages of our own (as md's write-behind does). NULL if that memory is
- * not available: the write is then sent in lock-step instead.
+ * A clone for leg i with a copy of the data in pages of our own (as md's
+ * write-behind does): the master bio may complete before it does, and its
+ * pages go back to the caller. behind: an async write's remote write,
+ * which the master does not wait for; else a write watched by the remote
+ * timeout, which the master waits for unless the timer lets it go. NULL
+ * if that memory is not available: the write is then sent with the
+ * caller's pages, in lock-step, unwatched.
  */
-struct bio *dcdmirror_behind_clone(struct dcdmirror_io *io, unsigned int i)
+struct bio *dcdmirror_copy_clone(struct dcdmirror_io *io, unsigned int i, bool behind)
 {
 	struct dcdmirror *m = io->m;
 	struct bio *master = io->master;
@@ -108,7 +123,9 @@ struct bio *dcdmirror_behind_clone(struct dcdmirror_io *io, unsigned int i)
 	c->io = io;
 	c->leg = i;
 	c->start_ns = ktime_get_ns();
-	c->behind = true;
+	c->behind = behind;
+	c->own_pages = true;
+	c->timed = false;
 	c->parts = NULL;
 	b->bi_end_io = dcdmirror_clone_endio;
 	b->bi_private = io;
@@ -210,6 +227,8 @@ static bool dcdmirror_merge(struct dcdmirror *m, struct bio **cur,
 		rc->io = NULL;
 		rc->leg = to_clone(c)->leg;
 		rc->behind = false;
+		rc->own_pages = false;
+		rc->timed = false;
 		rc->parts = NULL;
 		dcdmirror_add_part(req, c);
 		*cur = req;
@@ -287,9 +306,10 @@ static bool dcdmirror_async_admit(struct dcdmirror *m, struct dcdmirror_io *io,
 	bool ok = true;
 
 	spin_lock_irq(&m->async_lock);
+	/* a write the remote leg will not get cannot overtake one there */
 	list_for_each_entry(a, &m->async_list, async_node) {
 		if (io->nr_sectors && a->nr_sectors && a->sector < end &&
-		    io->sector < a->sector + a->nr_sectors) {
+		    io->sector < a->sector + a->nr_sectors && dcdmirror_remote_working(m)) {
 			ok = false;
 			goto out;
 		}
@@ -353,7 +373,8 @@ void dcdmirror_async_start(struct dcdmirror *m, struct dcdmirror_io *io)
 		if (!list_empty(&m->async_list))
 			m->flush_waits++;
 		spin_unlock_irq(&m->async_lock);
-		wait_event(m->async_wait, dcdmirror_async_reached(m, seq));
+		wait_event(m->async_wait, dcdmirror_async_reached(m, seq) ||
+			   !dcdmirror_remote_working(m));
 	}
 	if (!async && dcdmirror_async_idle(m))
 		return;
@@ -363,6 +384,8 @@ void dcdmirror_async_start(struct dcdmirror *m, struct dcdmirror_io *io)
 /* Queue a behind clone for the remote leg; send_work sends the batch. */
 void dcdmirror_async_send(struct dcdmirror *m, struct bio *clone)
 {
+	if (dcdmirror_timed_leg(m, to_clone(clone)->leg))
+		dcdmirror_timeout_add(m, clone);
 	spin_lock_irq(&m->async_lock);
 	bio_list_add(&m->send_list, clone);
 	spin_unlock_irq(&m->async_lock);

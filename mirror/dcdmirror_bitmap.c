@@ -119,10 +119,11 @@ static int dcdmirror_bitmap_io(struct dcdmirror *m, unsigned int i,
 {
 	struct dcdmirror_leg *leg = &m->legs[i];
 
-	return sync_io_pages(leg->bdev, opf,
-			     leg->bitmap_sector + (sector_t)first * SECTORS_PER_BLOCK,
-			     m->bm.pages + first, (size_t)n * DCDMIRROR_BITMAP_BLOCK,
-			     DCDMIRROR_BITMAP_BLOCK);
+	if (op_is_write(opf))
+		atomic64_inc(&m->meta_writes);
+	return dcdmirror_leg_io(m, i, opf, leg->bitmap_sector + (sector_t)first * SECTORS_PER_BLOCK,
+				m->bm.pages + first, (size_t)n * DCDMIRROR_BITMAP_BLOCK,
+				DCDMIRROR_BITMAP_BLOCK);
 }
 
 /*
@@ -265,7 +266,7 @@ bool dcdmirror_bitmap_flush_legs(struct dcdmirror *m)
 
 		if (!leg->bdev || test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags))
 			continue;
-		ret = blkdev_issue_flush(leg->bdev);
+		ret = dcdmirror_leg_io(m, i, REQ_OP_WRITE | REQ_PREFLUSH, 0, NULL, 0, 0);
 		if (!ret)
 			continue;
 		dcdmirror_err(m, "%pg: cache flush before clearing bits failed: error %d\n",

@@ -129,6 +129,20 @@ static bool dcdmirror_gen_in_history(const struct dcdmirror_gen *g, u64 v)
 	return v && (g->history[0] == v || g->history[1] == v);
 }
 
+/* Do a and b have an ancestor in common (bitmap or history)? */
+static bool dcdmirror_gen_related(const struct dcdmirror_gen *a, const struct dcdmirror_gen *b)
+{
+	const u64 pa[] = { a->bitmap, a->history[0], a->history[1] };
+	const u64 pb[] = { b->bitmap, b->history[0], b->history[1] };
+	unsigned int i, j;
+
+	for (i = 0; i < ARRAY_SIZE(pa); i++)
+		for (j = 0; j < ARRAY_SIZE(pb); j++)
+			if (pa[i] && pa[i] == pb[j])
+				return true;
+	return false;
+}
+
 /*
  * Which of two legs' generations is the source of the other (DRBD's
  * drbd_uuid_compare(), for two legs that one host writes): a and b as their
@@ -145,10 +159,10 @@ enum dcdmirror_gen_order dcdmirror_gen_compare(const struct dcdmirror_gen *a,
 	if (a_inc && b_inc)
 		return DCDMIRROR_GEN_BOTH_INCONSISTENT;
 	if (!a->uuid || a_inc)
-		return b->uuid == a->uuid || b->bitmap == a->uuid ?
+		return a->uuid && (b->uuid == a->uuid || b->bitmap == a->uuid) ?
 		       DCDMIRROR_GEN_B_BITMAP : DCDMIRROR_GEN_B_FULL;
 	if (!b->uuid || b_inc)
-		return a->uuid == b->uuid || a->bitmap == b->uuid ?
+		return b->uuid && (a->uuid == b->uuid || a->bitmap == b->uuid) ?
 		       DCDMIRROR_GEN_A_BITMAP : DCDMIRROR_GEN_A_FULL;
 	if (a->uuid == b->uuid) {
 		/* a crash between the two superblocks at a resync's end */
@@ -171,8 +185,7 @@ enum dcdmirror_gen_order dcdmirror_gen_compare(const struct dcdmirror_gen *a,
 	/* both went on from the same generation, each on its own */
 	if (a->bitmap && a->bitmap == b->bitmap)
 		return DCDMIRROR_GEN_SPLIT_BITMAP;
-	if (dcdmirror_gen_in_history(a, b->bitmap) || dcdmirror_gen_in_history(b, a->bitmap) ||
-	    dcdmirror_gen_in_history(a, b->history[0]) || dcdmirror_gen_in_history(a, b->history[1]))
+	if (dcdmirror_gen_related(a, b))
 		return DCDMIRROR_GEN_SPLIT_FULL;
 	return DCDMIRROR_GEN_UNRELATED;
 }

@@ -329,6 +329,8 @@ static int dcdmirror_leg_add_op(struct dcdmirror *m, struct dcdmirror_ioc_leg_op
 	i = dcdmirror_add_slot(m, op, dev, &readd);
 	if (i < 0)
 		return -EBUSY;
+	/* metadata writes given up on must not land after the new ones */
+	dcdmirror_wait_abandoned(m);
 	bdev = readd ? m->legs[i].bdev : dcdmirror_add_open(m, op, dev);
 	if (IS_ERR(bdev))
 		return PTR_ERR(bdev);

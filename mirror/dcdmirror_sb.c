@@ -66,6 +66,7 @@ int dcdmirror_sb_init(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 	m->ctime = ktime_get_real_seconds();
 	m->events = 0;
 	m->has_sb = true;
+	dcdmirror_gen_init(m);
 	return 0;
 }
 
@@ -475,9 +476,10 @@ static int dcdmirror_sb_assemble_gen(struct dcdmirror *m, struct dcdmirror_sb **
 				     m->legs[0].bdev, m->legs[1].bdev);
 		return -EINVAL;
 	default:
+		dcdmirror_gen_describe(&gen[0], g0, sizeof(g0));
+		dcdmirror_gen_describe(&gen[1], g1, sizeof(g1));
 		dcdmirror_create_err(c, "%pg (%s) and %pg (%s) hold unrelated data",
-				     m->legs[0].bdev, dcdmirror_gen_describe(&gen[0], g0, sizeof(g0)),
-				     m->legs[1].bdev, dcdmirror_gen_describe(&gen[1], g1, sizeof(g1)));
+				     m->legs[0].bdev, g0, m->legs[1].bdev, g1);
 		return -EINVAL;
 	}
 	if (discard && order != DCDMIRROR_GEN_SPLIT_BITMAP && order != DCDMIRROR_GEN_SPLIT_FULL) {
@@ -718,8 +720,8 @@ full:
 	memset(&add->gen, 0, sizeof(add->gen));
 done:
 	if (discard && !add->discarded) {
-		snprintf(err, DCDMIRROR_ERROR_LEN, "--discard: %pg is not in split brain with the array",
-			 bdev);
+		snprintf(err, DCDMIRROR_ERROR_LEN,
+			 "--discard: %pg is not in split brain with the array", bdev);
 		ret = -EINVAL;
 		goto out;
 	}
@@ -852,8 +854,10 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 		sb->peer_id = cpu_to_le64(leg->peer_id);
 		sb->remote_timeout_ms = cpu_to_le32(READ_ONCE(m->remote_timeout_ms));
 		sb->crc = cpu_to_le32(dcdmirror_sb_crc(sb));
-		ret = dcdmirror_sb_io(leg->bdev, leg->sb_sector, m->sb_page,
-				      REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH | REQ_FUA);
+		atomic64_inc(&m->meta_writes);
+		ret = dcdmirror_leg_io(m, i, REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH | REQ_FUA,
+				       leg->sb_sector, &m->sb_page, DCDMIRROR_SB_SIZE,
+				       DCDMIRROR_SB_SIZE);
 		if (ret) {
 			dcdmirror_err(m, "%pg: superblock write failed: error %d\n",
 				      leg->bdev, ret);

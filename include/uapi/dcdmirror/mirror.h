@@ -19,7 +19,7 @@
 #define DCDMIRROR_IOCTL_VERSION		3
 #define DCDMIRROR_MAX_DEVICES		256	/* /dev/dcdmirror0..255 */
 #define DCDMIRROR_MAX_LEGS		2
-#define DCDMIRROR_ERROR_LEN		128
+#define DCDMIRROR_ERROR_LEN		512
 
 /* Role of a leg: reads go to the local leg while it works. */
 #define DCDMIRROR_ROLE_LOCAL		0
@@ -309,7 +309,9 @@ struct dcdmirror_ioc_info {
 	__u64 gen_history[2];
 	__u64 gen_time;		/* gen_current began, seconds since the epoch */
 	__u32 gen_flags;	/* DCDMIRROR_GEN_* (mirror_format.h) */
-	__u32 source_leg;	/* the leg reads come from (the sync source) */
+	__u32 source_leg;	/* the leg reads come from (the sync source);
+				 * 0xffffffff: none
+				 */
 	char  gen_host[32];	/* where gen_current began */
 	__u32 remote_timeout_ms;	/* or DCDMIRROR_REMOTE_TIMEOUT_OFF */
 	__u32 check_state;	/* DCDMIRROR_CHECK_* */
