@@ -1067,10 +1067,11 @@ static int do_check(const char *dev, unsigned int index, int argc, char **argv)
 	if (ret) {
 		if (errno == ENODEV)
 			return dcdctl_err("%s: no such mirror", dev);
+		if (errno == EALREADY && !cancel)
+			return dcdctl_err("check %s: a check is running (dcdctl check --cancel stops it)",
+					  dev);
 		if (errno == EBUSY && !cancel)
 			return check_busy(dev, index);
-		if (cancel && (errno == ENOENT || errno == ESRCH || errno == EALREADY))
-			return dcdctl_err("check %s: no check is running", dev);
 		if (errno == ENOTTY || errno == EINVAL)
 			return dcdctl_err("check %s: %s (are dcdctl and dcdmirror.ko of the same version?)",
 					  dev, strerror(errno));
