@@ -513,9 +513,10 @@ static int do_create(const char *verb, const char *dev, unsigned int index,
 		return 1;
 	if (!local)
 		return dcdctl_err("%s: missing --local DEV", verb);
+	if (!remote && assemble)
+		return dcdctl_err("%s: missing --remote DEV (or --remote missing --run)", verb);
 	if (!remote)
-		return dcdctl_err(assemble ? "%s: missing --remote DEV (or --remote missing --run)" :
-				  "%s: missing --remote DEV", verb);
+		return dcdctl_err("%s: missing --remote DEV", verb);
 	missing = assemble && !strcmp(remote, "missing");
 	if (mode && parse_mode("create", mode, &mode_v))
 		return 1;
@@ -655,7 +656,8 @@ static void print_gen(uint64_t cur, uint64_t bitmap, const uint64_t *history, ui
 		printf("Older Generations : %016" PRIx64 ", %016" PRIx64 "\n", history[0],
 		       history[1]);
 	else if (history[0] || history[1])
-		printf("Older Generations : %016" PRIx64 "\n", history[0] ? history[0] : history[1]);
+		printf("Older Generations : %016" PRIx64 "\n",
+		       history[0] ? history[0] : history[1]);
 	else
 		printf("Older Generations : none\n");
 }
@@ -664,7 +666,8 @@ static void print_gen(uint64_t cur, uint64_t bitmap, const uint64_t *history, ui
 static void print_check(const struct dcdmirror_ioc_info *info)
 {
 	uint64_t total = info->check_total, pos = info->check_pos;
-	const char *what = info->check_flags & DCDMIRROR_CHECK_REPAIR ? "check and repair" : "check";
+	const char *what = info->check_flags & DCDMIRROR_CHECK_REPAIR ? "check and repair" :
+									"check";
 	double pct = total ? 100.0 * (double)(pos < total ? pos : total) / (double)total : 0.0;
 
 	switch (info->check_state) {
@@ -741,7 +744,8 @@ static int do_detail(const char *dev, unsigned int index, int argc, char **argv)
 	if (info.source_leg < DCDMIRROR_MAX_LEGS)
 		printf("           Source : leg %u (%s)\n", info.source_leg,
 		       role_name(info.legs[info.source_leg].role));
-	printf("   Remote Timeout : %s\n", remote_timeout_str(info.remote_timeout_ms, h2, sizeof(h2)));
+	printf("   Remote Timeout : %s\n",
+	       remote_timeout_str(info.remote_timeout_ms, h2, sizeof(h2)));
 	if (info.flags & DCDMIRROR_INFO_UNCLEAN)
 		printf("          Warning : assembled after a stop that was not clean\n");
 	printf("     Bitmap Chunk : %s\n", dcdctl_human(info.bitmap_chunk, h, sizeof(h)));
@@ -1033,7 +1037,8 @@ static int check_busy(const char *dev, unsigned int index)
 	if (get_info(dev, index, &info))
 		return 1;
 	if (info.flags & DCDMIRROR_INFO_CHECK)
-		return dcdctl_err("check %s: a check is running (dcdctl check --cancel stops it)", dev);
+		return dcdctl_err("check %s: a check is running (dcdctl check --cancel stops it)",
+				  dev);
 	if (info.flags & DCDMIRROR_INFO_RESYNC)
 		return dcdctl_err("check %s: a resync is running: check once it has ended (dcdctl wait)",
 				  dev);
@@ -1054,14 +1059,15 @@ static int do_check(const char *dev, unsigned int index, int argc, char **argv)
 		{ 0 }
 	};
 	const char *pos[1];
+	uint32_t flags;
 	int npos, ret;
 
 	if (dcdctl_parse(argc, argv, opts, pos, 0, &npos))
 		return 1;
 	if (repair && cancel)
 		return dcdctl_err("check: --repair and --cancel do not go together");
-	ret = dev_ioctl(index, DCDMIRROR_IOC_CHECK,
-			(repair ? DCDMIRROR_CHECK_REPAIR : 0) | (cancel ? DCDMIRROR_CHECK_CANCEL : 0));
+	flags = (repair ? DCDMIRROR_CHECK_REPAIR : 0) | (cancel ? DCDMIRROR_CHECK_CANCEL : 0);
+	ret = dev_ioctl(index, DCDMIRROR_IOC_CHECK, flags);
 	if (ret < 0)
 		return 1;
 	if (ret) {
@@ -1181,8 +1187,8 @@ static void examine_v4(const struct dcdmirror_sb *sb)
 	       src == (le32toh(sb->leg) & 1) ? ", this one" : ", the other one");
 	printf("           Leg ID : %016" PRIx64 "\n", (uint64_t)le64toh(sb->leg_id));
 	printf("          Peer ID : %016" PRIx64 "\n", (uint64_t)le64toh(sb->peer_id));
-	printf("   Remote Timeout : %s\n", remote_timeout_str(t ? t : DCDMIRROR_REMOTE_TIMEOUT_OFF,
-							     buf, sizeof(buf)));
+	printf("   Remote Timeout : %s\n",
+	       remote_timeout_str(t ? t : DCDMIRROR_REMOTE_TIMEOUT_OFF, buf, sizeof(buf)));
 	printf("     Activity Log : sector %" PRIu64 ", %u slots, %u extents of %s\n",
 	       (uint64_t)le64toh(sb->al_sector), le32toh(sb->al_slots), le32toh(sb->al_extents),
 	       le32toh(sb->al_extent_shift) < 40 ?
