@@ -125,9 +125,9 @@ static int dcdmirror_sb_check(struct dcdmirror *m, unsigned int i,
 	if (role > DCDMIRROR_ROLE_REMOTE)
 		return dcdmirror_sb_bad(c, bdev, "role %u is unknown", role);
 	if (role != (le32_to_cpu(sb->leg) ? DCDMIRROR_ROLE_REMOTE : DCDMIRROR_ROLE_LOCAL))
-		return dcdmirror_sb_bad(c, bdev, "role %s, but leg %u",
+		return dcdmirror_sb_bad(c, bdev, "role %s, but it is the %s leg",
 					role == DCDMIRROR_ROLE_REMOTE ? "remote" : "local",
-					le32_to_cpu(sb->leg));
+					le32_to_cpu(sb->leg) ? "remote" : "local");
 	/* from version 4 on the generations decide, whatever the roles were */
 	if (le32_to_cpu(sb->version) < 4 && le32_to_cpu(sb->leg) != i) {
 		dcdmirror_create_err(c, "%pg is the %s leg of its array, given as the %s one",
