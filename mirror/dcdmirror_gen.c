@@ -73,11 +73,9 @@ void dcdmirror_gen_rotate(struct dcdmirror *m, u32 flags)
 
 	if (gen->bitmap && !flags)
 		return;
-	if (!gen->bitmap) {
-		gen->history[1] = gen->history[0];
-		gen->history[0] = 0;
+	/* the history moves only when the bitmap's generation goes to it */
+	if (!gen->bitmap)
 		gen->bitmap = gen->uuid;
-	}
 	gen->uuid = dcdmirror_gen_random(gen);
 	gen->flags = flags;
 	dcdmirror_gen_here(gen);
