@@ -521,6 +521,8 @@ void dcdmirror_gen_rotate(struct dcdmirror *m, u32 flags);
 void dcdmirror_gen_synced(struct dcdmirror *m);
 void dcdmirror_gen_from_sb(struct dcdmirror_gen *gen, const struct dcdmirror_sb *sb);
 void dcdmirror_gen_to_sb(const struct dcdmirror_gen *gen, struct dcdmirror_sb *sb);
+void dcdmirror_gen_of_v3(const struct dcdmirror_sb *sb, const struct dcdmirror_gen *gen,
+			 u64 events_cleared, struct dcdmirror_gen *v3);
 enum dcdmirror_gen_order dcdmirror_gen_compare(const struct dcdmirror_gen *a,
 					       const struct dcdmirror_gen *b,
 					       bool unclean);

@@ -22,7 +22,7 @@
 #include "dcdmirror.h"
 
 /* A random generation: never 0 (none), never one of gen's own. */
-static u64 dcdmirror_gen_random(struct dcdmirror_gen *gen)
+static u64 dcdmirror_gen_random(const struct dcdmirror_gen *gen)
 {
 	u64 v;
 
@@ -120,6 +120,40 @@ void dcdmirror_gen_to_sb(const struct dcdmirror_gen *gen, struct dcdmirror_sb *s
 	sb->gen_time = cpu_to_le64(gen->time);
 	sb->gen_flags = cpu_to_le32(gen->flags);
 	memcpy(sb->gen_host, gen->host, sizeof(sb->gen_host));
+}
+
+/*
+ * The generation a superblock of version 2 or 3 stands for next to gen, that
+ * of a leg (or array) of version 4 with events_cleared that went on without
+ * it (gen->bitmap set, not inconsistent). gen->bitmap is the data both held
+ * when they parted if no bit was cleared since the older leg's last
+ * superblock (its events at least events_cleared): the older leg has that
+ * generation, as an inconsistent copy if it was being rebuilt; if it records
+ * the other leg faulty or missing, it went on without it too (split brain).
+ * Else it is older than the bits reach (a full copy). dcdmirror_gen_compare()
+ * then judges the two as it does two legs of version 4.
+ */
+void dcdmirror_gen_of_v3(const struct dcdmirror_sb *sb, const struct dcdmirror_gen *gen,
+			 u64 events_cleared, struct dcdmirror_gen *v3)
+{
+	unsigned int me = le32_to_cpu(sb->leg) & 1;
+	u32 other = le32_to_cpu(sb->leg_state[!me]);
+	bool covered = le64_to_cpu(sb->events) >= events_cleared;
+
+	memset(v3, 0, sizeof(*v3));
+	v3->time = le64_to_cpu(sb->utime);
+	if (le32_to_cpu(sb->leg_state[me]) == DCDMIRROR_LEG_REBUILDING) {
+		v3->uuid = covered ? gen->bitmap : 0;
+		v3->flags = DCDMIRROR_GEN_INCONSISTENT;
+	} else if (other == DCDMIRROR_LEG_FAULTY || other == DCDMIRROR_LEG_MISSING) {
+		v3->uuid = dcdmirror_gen_random(gen);
+		if (covered)
+			v3->bitmap = gen->bitmap;
+		else
+			v3->history[0] = gen->bitmap;
+	} else if (covered) {
+		v3->uuid = gen->bitmap;
+	}
 }
 
 static bool dcdmirror_gen_in_history(const struct dcdmirror_gen *g, u64 v)

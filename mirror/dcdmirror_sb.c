@@ -128,8 +128,12 @@ static int dcdmirror_sb_check(struct dcdmirror *m, unsigned int i,
 		return dcdmirror_sb_bad(c, bdev, "role %s, but it is the %s leg",
 					role == DCDMIRROR_ROLE_REMOTE ? "remote" : "local",
 					le32_to_cpu(sb->leg) ? "remote" : "local");
-	/* from version 4 on the generations decide, whatever the roles were */
-	if (le32_to_cpu(sb->version) < 4 && le32_to_cpu(sb->leg) != i) {
+	/*
+	 * From version 4 on the generations decide, whatever the roles were;
+	 * a leg assembled alone is judged by dcdmirror_sb_assemble_alone() (a
+	 * former remote leg takes over).
+	 */
+	if (le32_to_cpu(sb->version) < 4 && le32_to_cpu(sb->leg) != i && m->legs[!i].bdev) {
 		dcdmirror_create_err(c, "%pg is the %s leg of its array, given as the %s one",
 				     bdev, le32_to_cpu(sb->leg) ? "remote" : "local",
 				     i ? "remote" : "local");
@@ -444,6 +448,11 @@ static int dcdmirror_sb_assemble_gen(struct dcdmirror *m, struct dcdmirror_sb **
 
 	for (i = 0; i < m->nr_legs; i++)
 		dcdmirror_sb_gen(m, i, sb[i], &gen[i]);
+	/* one of version 2 or 3 next to one that went on without it */
+	for (i = 0; i < m->nr_legs; i++)
+		if (le32_to_cpu(sb[i]->version) < 4)
+			dcdmirror_gen_of_v3(sb[i], &gen[!i], le64_to_cpu(sb[!i]->events_cleared),
+					    &gen[i]);
 	order = dcdmirror_gen_compare(&gen[0], &gen[1], unclean);
 	switch (order) {
 	case DCDMIRROR_GEN_EQUAL:
@@ -545,8 +554,10 @@ static int dcdmirror_sb_assemble_alone(struct dcdmirror *m, struct dcdmirror_sb 
 				     bdev);
 		return -EINVAL;
 	}
-	if (le32_to_cpu(sb->version) >= 4 &&
-	    le32_to_cpu(sb->gen_flags) & DCDMIRROR_GEN_INCONSISTENT) {
+	/* before version 4 its own leg state says it */
+	if (le32_to_cpu(sb->version) >= 4 ?
+	    le32_to_cpu(sb->gen_flags) & DCDMIRROR_GEN_INCONSISTENT :
+	    le32_to_cpu(sb->leg_state[le32_to_cpu(sb->leg)]) == DCDMIRROR_LEG_REBUILDING) {
 		dcdmirror_create_err(c, "%pg was being rebuilt: it does not hold the data to run alone",
 				     bdev);
 		return -EINVAL;
@@ -570,6 +581,23 @@ static int dcdmirror_sb_assemble_alone(struct dcdmirror *m, struct dcdmirror_sb 
 		       takeover ? " and takes over" : "",
 		       m->unclean ? " (not stopped cleanly: the bits stay for its return)" : "");
 	return 0;
+}
+
+/*
+ * Did the leg of version 4 of a pair (the other one of version 2 or 3) go on
+ * without the other, a takeover or a degraded start? Its generation then
+ * says what the other one is to it (dcdmirror_gen_of_v3()); the events
+ * cannot: they count superblock writes, not data.
+ */
+static bool dcdmirror_sb_went_on(struct dcdmirror_sb **sb)
+{
+	unsigned int i;
+
+	for (i = 0; i < DCDMIRROR_MAX_LEGS; i++)
+		if (le32_to_cpu(sb[i]->version) >= 4 && sb[i]->gen_bitmap &&
+		    !(le32_to_cpu(sb[i]->gen_flags) & DCDMIRROR_GEN_INCONSISTENT))
+			return true;
+	return false;
 }
 
 /*
@@ -615,7 +643,7 @@ int dcdmirror_sb_assemble(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 				     m->legs[0].bdev, m->legs[1].bdev);
 		goto out;
 	}
-	if (v4) {
+	if (v4 || dcdmirror_sb_went_on(sb)) {
 		ret = dcdmirror_sb_assemble_gen(m, sb, c);
 	} else if (c->flags & (DCDMIRROR_CREATE_DISCARD_LOCAL | DCDMIRROR_CREATE_DISCARD_REMOTE)) {
 		dcdmirror_create_err(c, "--discard: %pg and %pg have no generations to be in split brain",
@@ -667,7 +695,13 @@ int dcdmirror_sb_check_leg(struct dcdmirror *m, unsigned int i, struct block_dev
 		goto full;
 	}
 	add->events = le64_to_cpu(sb->events);
-	if (le32_to_cpu(sb->version) < 4) {
+	if (le32_to_cpu(sb->version) >= 4) {
+		dcdmirror_gen_from_sb(&add->gen, sb);
+		add->id = le64_to_cpu(sb->leg_id);
+	} else if (m->gen.bitmap) {
+		/* the array went on without it: its generation says what it is */
+		dcdmirror_gen_of_v3(sb, &m->gen, m->events_cleared, &add->gen);
+	} else {
 		if (add->events < m->events_cleared || add->events > m->events) {
 			dcdmirror_info(m, "%pg has events %llu, the bitmap covers %llu..%llu\n",
 				       bdev, add->events, m->events_cleared, m->events);
@@ -676,8 +710,6 @@ int dcdmirror_sb_check_leg(struct dcdmirror *m, unsigned int i, struct block_dev
 		add->by_bitmap = true;
 		goto done;
 	}
-	dcdmirror_gen_from_sb(&add->gen, sb);
-	add->id = le64_to_cpu(sb->leg_id);
 	order = dcdmirror_gen_compare(&m->gen, &add->gen, true);
 	switch (order) {
 	case DCDMIRROR_GEN_EQUAL:

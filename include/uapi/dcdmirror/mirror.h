@@ -127,8 +127,8 @@ struct dcdmirror_ioc_leg {
  * legs[0] is the local leg, legs[1] the remote one. With ASSEMBLE the mode
  * and the size come from the superblocks; with superblocks of version 4,
  * the legs' generations decide which one is the source, whatever their
- * roles were (older versions must be given in their roles). A leg 0:0 is
- * missing (ASSEMBLE with RUN only).
+ * roles were (older versions must be given in their roles, unless given
+ * alone). A leg 0:0 is missing (ASSEMBLE with RUN only).
  */
 struct dcdmirror_ioc_create {
 	__u32 version;
