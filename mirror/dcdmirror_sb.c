@@ -299,8 +299,6 @@ static void dcdmirror_sb_settings(struct dcdmirror *m, struct dcdmirror_sb *sb,
 	m->remote_timeout_ms = c->remote_timeout_ms ?: le32_to_cpu(sb->remote_timeout_ms);
 	if (le32_to_cpu(sb->version) < 4 || !m->remote_timeout_ms)
 		m->remote_timeout_ms = c->remote_timeout_ms ?: DCDMIRROR_REMOTE_TIMEOUT_DEFAULT;
-	if (le32_to_cpu(sb->state) != DCDMIRROR_SB_CLEAN)
-		m->unclean = true;
 }
 
 /* The generation a leg's superblock records (none before version 4). */
@@ -436,8 +434,6 @@ static int dcdmirror_sb_assemble_gen(struct dcdmirror *m, struct dcdmirror_sb **
 				     struct dcdmirror_ioc_create *c)
 {
 	struct dcdmirror_gen gen[DCDMIRROR_MAX_LEGS];
-	bool unclean = sb[0]->state != cpu_to_le32(DCDMIRROR_SB_CLEAN) ||
-		       sb[1]->state != cpu_to_le32(DCDMIRROR_SB_CLEAN);
 	bool discard = c->flags & (DCDMIRROR_CREATE_DISCARD_LOCAL |
 				   DCDMIRROR_CREATE_DISCARD_REMOTE);
 	enum dcdmirror_gen_order order;
@@ -453,7 +449,7 @@ static int dcdmirror_sb_assemble_gen(struct dcdmirror *m, struct dcdmirror_sb **
 		if (le32_to_cpu(sb[i]->version) < 4)
 			dcdmirror_gen_of_v3(sb[i], &gen[!i], le64_to_cpu(sb[!i]->events_cleared),
 					    &gen[i]);
-	order = dcdmirror_gen_compare(&gen[0], &gen[1], unclean);
+	order = dcdmirror_gen_compare(&gen[0], &gen[1], m->unclean);
 	switch (order) {
 	case DCDMIRROR_GEN_EQUAL:
 		copy = false;
@@ -630,6 +626,9 @@ int dcdmirror_sb_assemble(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 			goto out;
 		present++;
 		v4 = v4 && le32_to_cpu(sb[i]->version) >= 4;
+		/* either leg's: a crash may come between the two superblocks */
+		if (sb[i]->state != cpu_to_le32(DCDMIRROR_SB_CLEAN))
+			m->unclean = true;
 	}
 	if (present == 1) {
 		ret = dcdmirror_sb_assemble_alone(m, sb[0], c);
