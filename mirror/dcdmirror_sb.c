@@ -455,7 +455,13 @@ static int dcdmirror_sb_assemble_gen(struct dcdmirror *m, struct dcdmirror_sb **
 		copy = false;
 		break;
 	case DCDMIRROR_GEN_UNCLEAN:
-		/* as before generations: from the local leg */
+		/*
+		 * From the leg that was the local one when it stopped, in
+		 * whichever slot it is given now: in async mode only it has
+		 * every write acknowledged (the other one lags).
+		 */
+		src = le32_to_cpu(sb[0]->role) != DCDMIRROR_ROLE_LOCAL &&
+		      le32_to_cpu(sb[1]->role) == DCDMIRROR_ROLE_LOCAL;
 		break;
 	case DCDMIRROR_GEN_A_FULL:
 		full = true;
@@ -514,7 +520,8 @@ static int dcdmirror_sb_assemble_gen(struct dcdmirror *m, struct dcdmirror_sb **
 	}
 	m->legs[!src].gen = gen[!src];
 	if (order == DCDMIRROR_GEN_UNCLEAN)
-		dcdmirror_warn(m, "was not stopped cleanly: resync of the chunks the bitmap marks\n");
+		dcdmirror_warn(m, "was not stopped cleanly: resync of the chunks the bitmap marks, from %pg (the local leg when it stopped) to %pg\n",
+			       m->legs[src].bdev, m->legs[!src].bdev);
 	else
 		dcdmirror_warn(m, "%pg (%s) is the source; %pg (%s) is stale, %s resync%s\n",
 			       m->legs[src].bdev, dcdmirror_gen_describe(&gen[src], g0, sizeof(g0)),
