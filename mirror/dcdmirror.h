@@ -518,6 +518,7 @@ void dcdmirror_leg_counters_sum(struct dcdmirror_leg *leg,
 void dcdmirror_gen_init(struct dcdmirror *m);
 void dcdmirror_gen_new_leg(struct dcdmirror *m, unsigned int i);
 void dcdmirror_gen_rotate(struct dcdmirror *m, u32 flags);
+void dcdmirror_gen_rebuild(struct dcdmirror *m, unsigned int i);
 void dcdmirror_gen_synced(struct dcdmirror *m);
 void dcdmirror_gen_from_sb(struct dcdmirror_gen *gen, const struct dcdmirror_sb *sb);
 void dcdmirror_gen_to_sb(const struct dcdmirror_gen *gen, struct dcdmirror_sb *sb);

@@ -84,6 +84,29 @@ void dcdmirror_gen_rotate(struct dcdmirror *m, u32 flags)
 }
 
 /*
+ * Leg i is rebuilt by bitmap: while it is, its superblock (marked
+ * inconsistent) names the generation the bits record writes since, or the
+ * current one if they record none, unless it names one of these already;
+ * a crash meanwhile then finds it the ancestor again, and the resync goes
+ * on by bitmap, not as a full one. Caller holds sb_lock (or the array does
+ * not run yet), after the leg's own generation is in legs[i].gen.
+ */
+void dcdmirror_gen_rebuild(struct dcdmirror *m, unsigned int i)
+{
+	struct dcdmirror_gen *gen = &m->legs[i].gen;
+	u64 from = m->gen.bitmap ?: m->gen.uuid;
+
+	if (gen->uuid && (gen->uuid == from || gen->uuid == m->gen.uuid))
+		return;
+	memset(gen, 0, sizeof(*gen));
+	gen->uuid = from;
+	if (from == m->gen.uuid) {
+		gen->time = m->gen.time;
+		memcpy(gen->host, m->gen.host, sizeof(gen->host));
+	}
+}
+
+/*
  * Every leg is in sync again (a resync ended, both legs equal at
  * assemble): the bitmap no longer records a divergence. Caller holds
  * sb_lock (or the array does not run yet).

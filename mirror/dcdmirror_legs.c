@@ -283,6 +283,8 @@ static void dcdmirror_add_install(struct dcdmirror *m, unsigned int i,
 	else
 		dcdmirror_gen_new_leg(m, i);
 	leg->gen = add->gen;
+	if (by_bitmap)
+		dcdmirror_gen_rebuild(m, i);
 	mutex_lock(&m->cfg_lock);
 	spin_lock_irq(&m->state_lock);
 	leg->bdev = bdev;

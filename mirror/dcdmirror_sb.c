@@ -333,7 +333,9 @@ static int dcdmirror_sb_bits(struct dcdmirror *m, unsigned int i, bool merge,
 
 /*
  * Leg stale is to be rebuilt from the other (with the bits now set, or all
- * of them: full); a resync that was stopped resumes at its checkpoint.
+ * of them: full); a resync that was stopped resumes at its checkpoint. Its
+ * generation (legs[stale].gen, what its superblock keeps meanwhile) is set;
+ * by bitmap, it becomes the source's ancestor's (dcdmirror_gen_rebuild()).
  */
 static void dcdmirror_sb_rebuild(struct dcdmirror *m, struct dcdmirror_sb **sb,
 				 unsigned int src, unsigned int stale, bool full)
@@ -354,6 +356,8 @@ static void dcdmirror_sb_rebuild(struct dcdmirror *m, struct dcdmirror_sb **sb,
 		if (full)
 			dcdmirror_bitmap_set_all(m);
 	}
+	if (!full)
+		dcdmirror_gen_rebuild(m, stale);
 }
 
 /*
