@@ -390,19 +390,19 @@ static int dcdmirror_sb_assemble_events(struct dcdmirror *m, struct dcdmirror_sb
 	if (ev0 != ev1) {
 		/* bits were cleared after it left: the bitmap cannot tell */
 		full = le64_to_cpu(sb[stale]->events) < m->events_cleared;
-		dcdmirror_warn(m, "%pg has events %llu, %pg %llu: %pg is stale, %s resync\n",
+		dcdmirror_sb_rebuild(m, sb, src, stale, full);
+		dcdmirror_warn(m, "%pg has events %llu, %pg %llu: %pg is stale, %s resync of %llu chunks\n",
 			       m->legs[src].bdev, m->events, m->legs[stale].bdev,
 			       le64_to_cpu(sb[stale]->events), m->legs[stale].bdev,
-			       full ? "full" : "bitmap");
+			       m->resync_full ? "full" : "bitmap", dcdmirror_bitmap_weight(m));
 	} else if (m->unclean) {
 		/* no resync was running: the rebuilt leg keeps older events */
 		stale = 1;
 		src = 0;
-		dcdmirror_warn(m, "was not stopped cleanly: resync of the chunks the bitmap marks\n");
-	} else {
-		return 0;
+		dcdmirror_sb_rebuild(m, sb, src, stale, full);
+		dcdmirror_warn(m, "was not stopped cleanly: resync of the chunks the bitmap marks (%llu)\n",
+			       dcdmirror_bitmap_weight(m));
 	}
-	dcdmirror_sb_rebuild(m, sb, src, stale, full);
 	return 0;
 }
 
@@ -523,17 +523,18 @@ static int dcdmirror_sb_assemble_gen(struct dcdmirror *m, struct dcdmirror_sb **
 		return 0;
 	}
 	m->legs[!src].gen = gen[!src];
+	dcdmirror_sb_rebuild(m, sb, src, !src, full);
+	/* the count, as add and the resync say it */
 	if (order == DCDMIRROR_GEN_UNCLEAN)
-		dcdmirror_warn(m, "was not stopped cleanly: resync of the chunks the bitmap marks, from %pg (the local leg when it stopped) to %pg\n",
-			       m->legs[src].bdev, m->legs[!src].bdev);
+		dcdmirror_warn(m, "was not stopped cleanly: resync of the chunks the bitmap marks (%llu), from %pg (the local leg when it stopped) to %pg\n",
+			       dcdmirror_bitmap_weight(m), m->legs[src].bdev, m->legs[!src].bdev);
 	else
-		dcdmirror_warn(m, "%pg (%s) is the source; %pg (%s) is stale, %s resync%s\n",
+		dcdmirror_warn(m, "%pg (%s) is the source; %pg (%s) is stale, %s resync of %llu chunks%s\n",
 			       m->legs[src].bdev, dcdmirror_gen_describe(&gen[src], g0, sizeof(g0)),
 			       m->legs[!src].bdev,
 			       dcdmirror_gen_describe(&gen[!src], g1, sizeof(g1)),
-			       full ? "full" : "bitmap",
+			       m->resync_full ? "full" : "bitmap", dcdmirror_bitmap_weight(m),
 			       discard ? " (its own writes discarded)" : "");
-	dcdmirror_sb_rebuild(m, sb, src, !src, full);
 	return 0;
 }
 
