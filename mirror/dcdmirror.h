@@ -527,6 +527,12 @@ void dcdmirror_gen_of_v3(const struct dcdmirror_sb *sb, const struct dcdmirror_g
 enum dcdmirror_gen_order dcdmirror_gen_compare(const struct dcdmirror_gen *a,
 					       const struct dcdmirror_gen *b,
 					       bool unclean);
+/*
+ * The longest description: "generation " and 16 digits, " since ", a date
+ * whose year (a long: gen->time comes from disk) may take 20 characters,
+ * " UTC on " and a host name of 31, " (takeover)": 119 bytes and the NUL.
+ */
+#define DCDMIRROR_GEN_DESC_LEN	128
 const char *dcdmirror_gen_describe(const struct dcdmirror_gen *gen, char *buf, size_t len);
 
 /* dcdmirror_bitmap.c */

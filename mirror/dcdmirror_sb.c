@@ -27,6 +27,12 @@ static int dcdmirror_sb_io(struct block_device *bdev, sector_t sector,
 }
 
 static_assert(sizeof(struct dcdmirror_sb) == DCDMIRROR_SB_SIZE);
+/*
+ * An error line names two legs and their generations: two descriptions,
+ * two device names (%pg, a disk name and a partition) and at most 128
+ * bytes of text around them.
+ */
+static_assert(2 * DCDMIRROR_GEN_DESC_LEN + 2 * 48 + 128 <= DCDMIRROR_ERROR_LEN);
 
 static u32 dcdmirror_sb_crc(struct dcdmirror_sb *sb)
 {
@@ -410,7 +416,7 @@ static int dcdmirror_sb_assemble_events(struct dcdmirror *m, struct dcdmirror_sb
 static int dcdmirror_sb_split_brain(struct dcdmirror *m, struct dcdmirror_gen *gen,
 				    struct dcdmirror_ioc_create *c, unsigned int *src)
 {
-	char g0[96], g1[96];
+	char g0[DCDMIRROR_GEN_DESC_LEN], g1[DCDMIRROR_GEN_DESC_LEN];
 
 	if (c->flags & DCDMIRROR_CREATE_DISCARD_LOCAL) {
 		*src = 1;
@@ -443,7 +449,7 @@ static int dcdmirror_sb_assemble_gen(struct dcdmirror *m, struct dcdmirror_sb **
 	enum dcdmirror_gen_order order;
 	unsigned int src = 0, i;
 	bool full = false, copy = true;
-	char g0[96], g1[96];
+	char g0[DCDMIRROR_GEN_DESC_LEN], g1[DCDMIRROR_GEN_DESC_LEN];
 	int ret;
 
 	for (i = 0; i < m->nr_legs; i++)
@@ -686,7 +692,7 @@ int dcdmirror_sb_check_leg(struct dcdmirror *m, unsigned int i, struct block_dev
 	sector_t sb_sector = m->legs[i].sb_sector;
 	sector_t bitmap_sector = m->legs[i].bitmap_sector;
 	enum dcdmirror_gen_order order;
-	char g0[96], g1[96];
+	char g0[DCDMIRROR_GEN_DESC_LEN], g1[DCDMIRROR_GEN_DESC_LEN];
 	int ret;
 
 	memset(add, 0, sizeof(*add));
