@@ -537,7 +537,7 @@ const char *dcdmirror_gen_describe(const struct dcdmirror_gen *gen, char *buf, s
 
 /* dcdmirror_bitmap.c */
 extern unsigned int dcdmirror_bitmap_delay_ms;
-int dcdmirror_bitmap_chunk_shift(sector_t sectors, u32 chunk_bytes,
+int dcdmirror_bitmap_chunk_shift(sector_t sectors, u32 chunk_bytes, u32 max_bytes,
 				 u32 *shift);
 int dcdmirror_bitmap_init(struct dcdmirror *m, u32 chunk_shift);
 void dcdmirror_bitmap_exit(struct dcdmirror *m);

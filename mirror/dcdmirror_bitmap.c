@@ -42,11 +42,13 @@ static unsigned long dcdmirror_bitmap_delay(void)
 
 /*
  * The chunk for an array of sectors: chunk_bytes if given (a power of two
- * whose bitmap fits the metadata area), else 64 KiB doubled until it fits.
+ * whose bitmap fits max_bytes of the metadata area), else 64 KiB doubled
+ * until it fits.
  */
-int dcdmirror_bitmap_chunk_shift(sector_t sectors, u32 chunk_bytes, u32 *shift)
+int dcdmirror_bitmap_chunk_shift(sector_t sectors, u32 chunk_bytes, u32 max_bytes, u32 *shift)
 {
-	u64 max_bits = (u64)MAX_BLOCKS * BITS_PER_BLOCK;
+	u64 max_bits = (u64)min_t(u32, max_bytes, DCDMIRROR_BITMAP_MAX_BYTES) /
+		       DCDMIRROR_BITMAP_BLOCK * BITS_PER_BLOCK;
 	u32 s;
 
 	if (chunk_bytes) {

@@ -188,6 +188,9 @@ static void dcdmirror_set_limits(struct dcdmirror *m)
 /* Size, bitmap and initial state of a new array (not assembled). */
 static int dcdmirror_create_new(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 {
+	/* superblocks are of version 4: the activity log's ring below them */
+	u32 max_bytes = c->flags & DCDMIRROR_CREATE_SUPERBLOCK ? DCDMIRROR_BITMAP_MAX_BYTES_V4 :
+								 DCDMIRROR_BITMAP_MAX_BYTES;
 	sector_t sectors;
 	u32 shift;
 	int ret;
@@ -209,11 +212,10 @@ static int dcdmirror_create_new(struct dcdmirror *m, struct dcdmirror_ioc_create
 		return -EINVAL;
 	}
 	m->resync_rate = c->resync_rate ?: DCDMIRROR_RESYNC_RATE_DEFAULT;
-	ret = dcdmirror_bitmap_chunk_shift(m->sectors, c->bitmap_chunk, &shift);
+	ret = dcdmirror_bitmap_chunk_shift(m->sectors, c->bitmap_chunk, max_bytes, &shift);
 	if (ret == -EFBIG) {
 		dcdmirror_create_err(c, "bitmap chunk %u bytes is too small: the bitmap of %llu sectors would not fit %u bytes",
-				     c->bitmap_chunk, (unsigned long long)m->sectors,
-				     DCDMIRROR_BITMAP_MAX_BYTES);
+				     c->bitmap_chunk, (unsigned long long)m->sectors, max_bytes);
 		return ret;
 	}
 	if (ret) {

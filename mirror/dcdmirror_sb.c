@@ -184,7 +184,9 @@ static int dcdmirror_sb_check(struct dcdmirror *m, unsigned int i,
 	if (chunk > SZ_1G >> SECTOR_SHIFT)
 		return dcdmirror_sb_bad(c, bdev, "bitmap chunk of %u sectors: more than %u (1 GiB)",
 					chunk, SZ_1G >> SECTOR_SHIFT);
-	ret = dcdmirror_bitmap_chunk_shift(array, chunk << SECTOR_SHIFT, &shift);
+	/* an array created before version 4 may have a larger one (and no log) */
+	ret = dcdmirror_bitmap_chunk_shift(array, chunk << SECTOR_SHIFT,
+					   DCDMIRROR_BITMAP_MAX_BYTES, &shift);
 	if (ret)
 		return dcdmirror_sb_bad(c, bdev,
 					"the bitmap of %llu chunks of %u sectors is larger than its area of %u bytes",

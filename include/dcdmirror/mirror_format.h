@@ -8,7 +8,9 @@
  *   sectors [0, array_sectors)          the array's data
  *   the last DCDMIRROR_META_SECTORS     metadata area (rounded down to 4 KiB):
  *     bitmap_sector (its first sector)  the write-intent bitmap, at most
- *                                       DCDMIRROR_BITMAP_MAX_BYTES
+ *                                       DCDMIRROR_BITMAP_MAX_BYTES_V4
+ *                                       (DCDMIRROR_BITMAP_MAX_BYTES if the
+ *                                       array was created before version 4)
  *     sb_sector                         the superblock, its last 4096 bytes
  *
  * All fields are little endian. crc is crc32c (Castagnoli), seed ~0, no
