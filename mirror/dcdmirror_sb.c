@@ -287,6 +287,8 @@ static bool dcdmirror_sb_resume(struct dcdmirror *m, struct dcdmirror_sb *src,
 static void dcdmirror_sb_settings(struct dcdmirror *m, struct dcdmirror_sb *sb,
 				  struct dcdmirror_ioc_create *c)
 {
+	u32 tmo;
+
 	memcpy(m->uuid, sb->uuid, sizeof(m->uuid));
 	m->sectors = le64_to_cpu(sb->array_sectors);
 	m->mode = le32_to_cpu(sb->mode);
@@ -303,10 +305,9 @@ static void dcdmirror_sb_settings(struct dcdmirror *m, struct dcdmirror_sb *sb,
 	if (m->resync_rate < DCDMIRROR_RESYNC_RATE_MIN ||
 	    m->resync_rate > DCDMIRROR_RESYNC_RATE_MAX)
 		m->resync_rate = DCDMIRROR_RESYNC_RATE_DEFAULT;
-	/* given at assemble, else what the array had */
-	m->remote_timeout_ms = c->remote_timeout_ms ?: le32_to_cpu(sb->remote_timeout_ms);
-	if (le32_to_cpu(sb->version) < 4 || !m->remote_timeout_ms)
-		m->remote_timeout_ms = c->remote_timeout_ms ?: DCDMIRROR_REMOTE_TIMEOUT_DEFAULT;
+	/* given at assemble, else what the array had (0, none before version 4: the default) */
+	tmo = le32_to_cpu(sb->version) >= 4 ? le32_to_cpu(sb->remote_timeout_ms) : 0;
+	m->remote_timeout_ms = c->remote_timeout_ms ?: tmo ?: DCDMIRROR_REMOTE_TIMEOUT_DEFAULT;
 }
 
 /* The generation a leg's superblock records (none before version 4). */

@@ -245,10 +245,13 @@ static int parse_remote_timeout(const char *verb, const char *s, uint32_t *ms)
 	return 0;
 }
 
+/* 0 (in a superblock): the default */
 static const char *remote_timeout_str(uint32_t ms, char *buf, size_t len)
 {
-	if (ms == DCDMIRROR_REMOTE_TIMEOUT_OFF || !ms)
+	if (ms == DCDMIRROR_REMOTE_TIMEOUT_OFF)
 		snprintf(buf, len, "off (remote writes wait as long as the remote disk takes)");
+	else if (!ms)
+		snprintf(buf, len, "%u ms (the default)", DCDMIRROR_REMOTE_TIMEOUT_DEFAULT);
 	else
 		snprintf(buf, len, "%u ms", ms);
 	return buf;
@@ -1187,8 +1190,7 @@ static void examine_v4(const struct dcdmirror_sb *sb)
 	       src == (le32toh(sb->leg) & 1) ? ", this one" : ", the other one");
 	printf("           Leg ID : %016" PRIx64 "\n", (uint64_t)le64toh(sb->leg_id));
 	printf("          Peer ID : %016" PRIx64 "\n", (uint64_t)le64toh(sb->peer_id));
-	printf("   Remote Timeout : %s\n",
-	       remote_timeout_str(t ? t : DCDMIRROR_REMOTE_TIMEOUT_OFF, buf, sizeof(buf)));
+	printf("   Remote Timeout : %s\n", remote_timeout_str(t, buf, sizeof(buf)));
 	printf("     Activity Log : sector %" PRIu64 ", %u slots, %u extents of %s\n",
 	       (uint64_t)le64toh(sb->al_sector), le32toh(sb->al_slots), le32toh(sb->al_extents),
 	       le32toh(sb->al_extent_shift) < 40 ?

@@ -157,7 +157,10 @@ struct dcdmirror_sb {
 	__le32 al_slots;		/* DCDMIRROR_AL_SLOTS */
 	__le32 al_extents;		/* size of the set, 1..DCDMIRROR_AL_MAX */
 	__le32 al_extent_shift;		/* an extent: 1 << it sectors */
-	__le32 remote_timeout_ms;	/* 0: no timeout */
+	__le32 remote_timeout_ms;	/* 0: the default (5000 ms); 0xffffffff:
+					 * none (DCDMIRROR_REMOTE_TIMEOUT_* of
+					 * uapi/dcdmirror/mirror.h)
+					 */
 	__u8   reserved[3800];		/* zero */
 };
 
