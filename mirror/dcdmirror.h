@@ -351,11 +351,14 @@ struct dcdmirror {
 	/*
 	 * Remote timeout (dcdmirror_timeout.c): timeout_lock (irq-safe,
 	 * innermost, never nested) guards timeout_list, the remote writes
-	 * out, oldest first, which timeout_timer watches. meta_abandoned
-	 * counts synchronous I/O given up on and still out.
+	 * out, oldest first, which timeout_timer watches, and
+	 * remote_last_done, when the last of them completed (or the list
+	 * last became busy). meta_abandoned counts synchronous I/O given up
+	 * on and still out.
 	 */
 	spinlock_t timeout_lock;
 	struct list_head timeout_list;
+	unsigned long remote_last_done;	/* jiffies */
 	struct timer_list timeout_timer;
 	atomic_t meta_abandoned;
 	wait_queue_head_t abandoned_wait;
@@ -412,7 +415,7 @@ struct dcdmirror_clone {
 	bool own_pages;			/* a copy of the data: freed at the end */
 	bool timed;			/* on timeout_list (dcdmirror_timeout.c) */
 	bool released;			/* the timer let its master go */
-	unsigned long sent;		/* jiffies, timed */
+	unsigned long sent;		/* jiffies, timed: when submitted */
 	struct list_head timeout_node;
 	struct bio *parts;		/* a merged request: the behind clones
 					 * it carries (bi_next), which own the
@@ -476,6 +479,7 @@ void dcdmirror_fg_done(struct dcdmirror_io *io, bool put);
 /* dcdmirror_timeout.c */
 bool dcdmirror_timed_leg(struct dcdmirror *m, unsigned int i);
 void dcdmirror_timeout_add(struct dcdmirror *m, struct bio *bio);
+void dcdmirror_timeout_sent(struct bio *bio);
 bool dcdmirror_timeout_done(struct dcdmirror *m, struct dcdmirror_clone *c);
 void dcdmirror_set_remote_timeout(struct dcdmirror *m, unsigned int ms);
 int dcdmirror_leg_io(struct dcdmirror *m, unsigned int i, blk_opf_t opf, sector_t sector,

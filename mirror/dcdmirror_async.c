@@ -255,17 +255,20 @@ static void dcdmirror_send_work(struct work_struct *work)
 	bio_list_init(&m->send_list);
 	spin_unlock_irq(&m->async_lock);
 
+	/* the remote timeout counts from each submission (which may wait) */
 	blk_start_plug(&plug);
 	while ((bio = bio_list_pop(&list))) {
 		if (cur && dcdmirror_merge(m, &cur, bio))
 			continue;
 		if (cur) {
+			dcdmirror_timeout_sent(cur);
 			submit_bio_noacct(cur);
 			reqs++;
 		}
 		cur = bio;
 	}
 	if (cur) {
+		dcdmirror_timeout_sent(cur);
 		submit_bio_noacct(cur);
 		reqs++;
 	}
@@ -381,7 +384,10 @@ void dcdmirror_async_start(struct dcdmirror *m, struct dcdmirror_io *io)
 	wait_event(m->async_wait, dcdmirror_async_admit(m, io, async));
 }
 
-/* Queue a behind clone for the remote leg; send_work sends the batch. */
+/*
+ * Queue a behind clone for the remote leg; send_work sends the batch (and
+ * stamps the time the remote timeout counts from).
+ */
 void dcdmirror_async_send(struct dcdmirror *m, struct bio *clone)
 {
 	if (dcdmirror_timed_leg(m, to_clone(clone)->leg))

@@ -5,8 +5,13 @@
  * initiator and sd take to fail a command.
  *
  * Every write the remote leg gets from the I/O path is on timeout_list,
- * oldest first, until it completes; a timer looks at the oldest. One older
- * than remote_timeout_ms fails the remote leg (never the last in-sync
+ * oldest first, until it completes; a timer looks at the oldest. Time is
+ * counted from progress, not from arrival: the oldest is overdue when
+ * remote_timeout_ms have passed since it was submitted and since the last
+ * remote write completed, whichever is later, so that writes queued behind
+ * others on a slow link that still completes them are not counted against
+ * it (async mode's lag, a burst larger than the link carries in the
+ * timeout). An overdue one fails the remote leg (never the last in-sync
  * one): its chunks stay dirty in the bitmap, and the writes that waited
  * for it complete with the local leg's status, once the superblocks
  * record the failure (held_list), as after any leg failure. Such a write's
@@ -64,7 +69,10 @@ static bool dcdmirror_timeout_fail(struct dcdmirror *m, unsigned int i, const ch
 	return true;
 }
 
-/* A remote write is sent: it is watched from now on. Any context. */
+/*
+ * A remote write is about to be sent: it is watched from now on (its time
+ * counts from its submission: see dcdmirror_timeout_sent()). Any context.
+ */
 void dcdmirror_timeout_add(struct dcdmirror *m, struct bio *bio)
 {
 	struct dcdmirror_clone *c = to_clone(bio);
@@ -74,6 +82,9 @@ void dcdmirror_timeout_add(struct dcdmirror *m, struct bio *bio)
 	c->released = false;
 	c->sent = jiffies;
 	spin_lock_irqsave(&m->timeout_lock, flags);
+	/* an idle leg's last completion says nothing of this burst */
+	if (list_empty(&m->timeout_list))
+		m->remote_last_done = jiffies;
 	list_add_tail(&c->timeout_node, &m->timeout_list);
 	if (!timer_pending(&m->timeout_timer))
 		mod_timer(&m->timeout_timer,
@@ -82,8 +93,28 @@ void dcdmirror_timeout_add(struct dcdmirror *m, struct bio *bio)
 }
 
 /*
- * A watched remote write completed: off the list. True if the timer
- * released its master already (its foreground count is dropped).
+ * The write of clone bio, or of every write a merged request carries, is
+ * submitted now: its time counts from here (async mode's writes wait in
+ * send_list before). Before submit_bio_noacct(). Any context.
+ */
+void dcdmirror_timeout_sent(struct bio *bio)
+{
+	struct dcdmirror_clone *c = to_clone(bio);
+	unsigned long now = jiffies;
+	struct bio *part;
+
+	if (!c->parts) {
+		WRITE_ONCE(c->sent, now);
+		return;
+	}
+	for (part = c->parts; part; part = part->bi_next)
+		WRITE_ONCE(to_clone(part)->sent, now);
+}
+
+/*
+ * A watched remote write completed: off the list, and the remote leg made
+ * progress. True if the timer released its master already (its foreground
+ * count is dropped).
  */
 bool dcdmirror_timeout_done(struct dcdmirror *m, struct dcdmirror_clone *c)
 {
@@ -92,9 +123,24 @@ bool dcdmirror_timeout_done(struct dcdmirror *m, struct dcdmirror_clone *c)
 
 	spin_lock_irqsave(&m->timeout_lock, flags);
 	list_del_init(&c->timeout_node);
+	m->remote_last_done = jiffies;
 	released = c->released;
 	spin_unlock_irqrestore(&m->timeout_lock, flags);
 	return released;
+}
+
+/*
+ * When the oldest write c is overdue: ms after its submission or after the
+ * last remote write completed, whichever is later. timeout_lock held.
+ */
+static unsigned long dcdmirror_timeout_due(struct dcdmirror *m, struct dcdmirror_clone *c,
+					   unsigned int ms)
+{
+	unsigned long from = READ_ONCE(c->sent);
+
+	if (time_after(m->remote_last_done, from))
+		from = m->remote_last_done;
+	return from + msecs_to_jiffies(ms);
 }
 
 /*
@@ -121,7 +167,7 @@ static void dcdmirror_timeout_fn(struct timer_list *t)
 			spin_unlock_irqrestore(&m->timeout_lock, flags);
 			return;
 		}
-		due = c->sent + msecs_to_jiffies(ms);
+		due = dcdmirror_timeout_due(m, c, ms);
 		leg = c->leg;
 		if (!failed && time_before(jiffies, due)) {
 			mod_timer(&m->timeout_timer, due);
