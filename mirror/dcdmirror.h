@@ -349,12 +349,12 @@ struct dcdmirror {
 	struct page **fix_pages;
 
 	/*
-	 * Remote timeout (dcdmirror_timeout.c): timeout_lock (irq-safe,
-	 * innermost, never nested) guards timeout_list, the remote writes
-	 * out, oldest first, which timeout_timer watches, and
-	 * remote_last_done, when the last of them completed (or the list
-	 * last became busy). meta_abandoned counts synchronous I/O given up
-	 * on and still out.
+	 * Remote timeout (dcdmirror_timeout.c): timeout_lock (irq-safe)
+	 * guards timeout_list, the remote writes out, oldest first, which
+	 * timeout_timer watches, and remote_last_done, when the last of them
+	 * completed (or the list last became busy). Only the timer takes
+	 * other locks under it, to fail the leg (see the lock order below).
+	 * meta_abandoned counts synchronous I/O given up on and still out.
 	 */
 	spinlock_t timeout_lock;
 	struct list_head timeout_list;
@@ -429,7 +429,9 @@ struct dcdmirror_clone {
  * stop), then disk->open_mutex (taken by the block layer around ->open),
  * then dcdmirror.gate.lock. Within an array: dcdmirror_devices_lock, then
  * sb_lock, then bm.write_mutex, then cfg_lock, then bm.lock, then
- * state_lock or resync_lock or async_lock. Leg operations wait for in-flight I/O
+ * state_lock or resync_lock or async_lock. timeout_lock comes before bm.lock
+ * and state_lock (the timer fails the leg under it) and is never taken
+ * under any of them. Leg operations wait for in-flight I/O
  * (dcdmirror_suspend()) holding dcdmirror_devices_lock only.
  */
 extern struct mutex dcdmirror_devices_lock;

@@ -14,7 +14,9 @@
  * the array then fails the I/O instead). A leg being resynced can always
  * fail. Returns true if the leg is faulty. Writes completing from now on
  * wait until sb_work has recorded the failure (see held_list); while the
- * array stops, its last superblock write records it instead. Any context.
+ * array stops, its last superblock write records it instead. Any context
+ * (the remote timeout's timer calls it holding timeout_lock: no lock of the
+ * timeout's is taken here).
  */
 bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i)
 {
@@ -44,6 +46,8 @@ bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i)
 		if (!stopping)
 			queue_work(dcdmirror_wq, &m->sb_work);
 		wake_up(&m->resync_wq);
+		/* its writes under the remote timeout go now (dcdmirror_timeout.c) */
+		mod_timer(&m->timeout_timer, jiffies);
 	}
 	return test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags);
 }

@@ -49,7 +49,8 @@ bool dcdmirror_timed_leg(struct dcdmirror *m, unsigned int i)
 
 /*
  * Fail leg i for an I/O (what) that did not complete in ms: true if it is
- * faulty now (false: it is the last in-sync leg, which is waited for).
+ * faulty now (false: it is the last in-sync leg, which is waited for). Any
+ * context; the timer calls it holding timeout_lock.
  */
 static bool dcdmirror_timeout_fail(struct dcdmirror *m, unsigned int i, const char *what,
 				   unsigned int ms)
@@ -86,7 +87,10 @@ void dcdmirror_timeout_add(struct dcdmirror *m, struct bio *bio)
 	if (list_empty(&m->timeout_list))
 		m->remote_last_done = jiffies;
 	list_add_tail(&c->timeout_node, &m->timeout_list);
-	if (!timer_pending(&m->timeout_timer))
+	/* sent as the leg failed: let go now, not a timeout later */
+	if (test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[c->leg].flags))
+		mod_timer(&m->timeout_timer, jiffies);
+	else if (!timer_pending(&m->timeout_timer))
 		mod_timer(&m->timeout_timer,
 			  jiffies + msecs_to_jiffies(READ_ONCE(m->remote_timeout_ms)));
 	spin_unlock_irqrestore(&m->timeout_lock, flags);
@@ -145,8 +149,9 @@ static unsigned long dcdmirror_timeout_due(struct dcdmirror *m, struct dcdmirror
 
 /*
  * The oldest remote write is overdue: fail the leg, then let every write
- * waiting for the leg complete without it. A released write's io keeps
- * one count of its own until the master has been dealt with.
+ * out on a faulty leg complete without it (also those of a leg that failed
+ * otherwise: dcdmirror_fail_leg() runs the timer). A released write's io
+ * keeps one count of its own until the master has been dealt with.
  */
 static void dcdmirror_timeout_fn(struct timer_list *t)
 {
@@ -155,45 +160,39 @@ static void dcdmirror_timeout_fn(struct timer_list *t)
 	struct dcdmirror_clone *c;
 	struct dcdmirror_io *io;
 	unsigned long flags, due;
-	bool failed = false, behind;
-	unsigned int leg;
 
-	for (;;) {
-		spin_lock_irqsave(&m->timeout_lock, flags);
-		c = list_first_entry_or_null(&m->timeout_list, struct dcdmirror_clone,
-					     timeout_node);
-		/* OFF: dcdmirror_set_remote_timeout() looks again when set */
-		if (!c || ms == DCDMIRROR_REMOTE_TIMEOUT_OFF) {
-			spin_unlock_irqrestore(&m->timeout_lock, flags);
-			return;
-		}
-		due = dcdmirror_timeout_due(m, c, ms);
-		leg = c->leg;
-		if (!failed && time_before(jiffies, due)) {
-			mod_timer(&m->timeout_timer, due);
-			spin_unlock_irqrestore(&m->timeout_lock, flags);
-			return;
-		}
-		if (!failed) {
-			spin_unlock_irqrestore(&m->timeout_lock, flags);
-			failed = dcdmirror_timeout_fail(m, leg, "write", ms);
-			if (!failed) {
-				mod_timer(&m->timeout_timer, jiffies + msecs_to_jiffies(ms));
-				return;
+	spin_lock_irqsave(&m->timeout_lock, flags);
+	/* OFF: dcdmirror_set_remote_timeout() looks again when set */
+	while (ms != DCDMIRROR_REMOTE_TIMEOUT_OFF &&
+	       (c = list_first_entry_or_null(&m->timeout_list, struct dcdmirror_clone,
+					     timeout_node))) {
+		if (!test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[c->leg].flags)) {
+			due = dcdmirror_timeout_due(m, c, ms);
+			if (time_before(jiffies, due)) {
+				mod_timer(&m->timeout_timer, due);
+				break;
 			}
-			continue;
+			/*
+			 * Failed under the lock, while c is still the oldest
+			 * and overdue: a completion cannot come in between.
+			 */
+			if (!dcdmirror_timeout_fail(m, c->leg, "write", ms)) {
+				mod_timer(&m->timeout_timer, jiffies + msecs_to_jiffies(ms));
+				break;
+			}
 		}
 		/* the leg is faulty: every write still out on it is let go */
 		list_del_init(&c->timeout_node);
 		c->released = true;
+		if (c->behind)
+			continue;
 		io = c->io;
-		behind = c->behind;
-		if (!behind)
-			atomic_inc(&io->remaining);
+		atomic_inc(&io->remaining);
 		spin_unlock_irqrestore(&m->timeout_lock, flags);
-		if (!behind)
-			dcdmirror_fg_done(io, true);
+		dcdmirror_fg_done(io, true);
+		spin_lock_irqsave(&m->timeout_lock, flags);
 	}
+	spin_unlock_irqrestore(&m->timeout_lock, flags);
 }
 
 /* A new timeout (or OFF) from set or sysfs: the writes out are looked at again. */
