@@ -297,7 +297,10 @@ void dcdmirror_async_stats(struct dcdmirror *m, u64 *lag, u64 *lag_max,
  * May io start? Not while it overlaps an async write still on its way to
  * the remote leg. An async one (async set) also waits while the lag is at
  * its bound, unless nothing is in flight (so that one write larger than
- * the bound still goes); once admitted it is on the list. Under
+ * the bound still goes); once admitted it is on the list. With the remote
+ * leg not working it is not async (no remote write to be behind): the
+ * writes still on the list, given up on by the remote timeout, hold the
+ * lag until their commands end, and must not hold up the others. Under
  * async_lock, so that checking and joining is one step.
  */
 static bool dcdmirror_async_admit(struct dcdmirror *m, struct dcdmirror_io *io,
@@ -317,7 +320,7 @@ static bool dcdmirror_async_admit(struct dcdmirror *m, struct dcdmirror_io *io,
 			goto out;
 		}
 	}
-	if (!async)
+	if (!async || !dcdmirror_remote_working(m))
 		goto out;
 	first = list_first_entry_or_null(&m->async_list, struct dcdmirror_io,
 					 async_node);
@@ -365,7 +368,7 @@ void dcdmirror_async_start(struct dcdmirror *m, struct dcdmirror_io *io)
 {
 	struct bio *bio = io->master;
 	bool mode_async = READ_ONCE(m->mode) == DCDMIRROR_MODE_ASYNC;
-	bool async = mode_async && dcdmirror_local_in_sync(m);
+	bool async = mode_async && dcdmirror_local_in_sync(m) && dcdmirror_remote_working(m);
 	u64 seq;
 
 	if ((bio->bi_opf & (REQ_PREFLUSH | REQ_FUA)) &&
