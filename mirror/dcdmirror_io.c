@@ -500,7 +500,6 @@ int dcdmirror_io_init(struct dcdmirror *m)
 			  offsetof(struct dcdmirror_clone, bio), BIOSET_NEED_BVECS);
 	if (ret)
 		goto out_bs;
-	dcdmirror_async_init(m);
 	return 0;
 
 out_bs:

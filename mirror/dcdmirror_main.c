@@ -259,6 +259,8 @@ static struct dcdmirror *dcdmirror_alloc(struct dcdmirror_ioc_create *c)
 	/* assemble: the superblock's unless given (dcdmirror_sb_settings()) */
 	m->remote_timeout_ms = c->remote_timeout_ms ?: DCDMIRROR_REMOTE_TIMEOUT_DEFAULT;
 	dcdmirror_timeout_init(m);
+	/* a leg failing at the first superblock write wakes async_wait */
+	dcdmirror_async_init(m);
 	m->nr_legs = DCDMIRROR_MAX_LEGS;
 	open_gate_init(&m->gate);
 	spin_lock_init(&m->state_lock);
