@@ -246,8 +246,6 @@ void dcdmirror_check_run(struct dcdmirror *m)
 	}
 	state = DCDMIRROR_CHECK_DONE;
 out:
-	/* a step given up on (remote timeout) may still use them */
-	dcdmirror_wait_abandoned(m);
 	page_array_free(b, CHECK_PAGES);
 	page_array_free(a, CHECK_PAGES);
 	dcdmirror_check_end(m, state);

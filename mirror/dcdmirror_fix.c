@@ -77,8 +77,6 @@ static int dcdmirror_fix_step(struct dcdmirror *m, unsigned int src,
 		if (ret) {
 			dcdmirror_err(m, "%pg: write error %d at sector %llu rewriting a read error\n",
 				      m->legs[bad].bdev, ret, (unsigned long long)s);
-			/* given up on (remote timeout): the pages are not reused before */
-			dcdmirror_wait_abandoned(m);
 			return -EREMOTEIO;
 		}
 		ret = dcdmirror_sync_io(m, bad, s, n, back, REQ_OP_READ);
@@ -192,7 +190,6 @@ void dcdmirror_fix_exit(struct dcdmirror *m)
 	if (!m->fix_pages)
 		return;
 	flush_work(&m->fix_work);
-	dcdmirror_wait_abandoned(m);
 	page_array_free(m->fix_pages, 2 * DCDMIRROR_FIX_PAGES);
 	m->fix_pages = NULL;
 }

@@ -495,7 +495,7 @@ static void dcdmirror_destroy(struct dcdmirror *m, bool clean)
 	if (m->has_sb && clean)
 		dcdmirror_write_clean(m);
 	mutex_unlock(&m->sb_lock);
-	/* metadata I/O given up on still uses the pages freed below */
+	/* metadata I/O given up on counts itself off m when it ends */
 	dcdmirror_timeout_exit(m);
 	dcdmirror_bitmap_exit(m);
 	dcdmirror_sb_exit(m);

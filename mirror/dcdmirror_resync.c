@@ -441,8 +441,6 @@ static void dcdmirror_resync_run(struct dcdmirror *m, unsigned int dst)
 				       m->legs[dst].bdev, m->resync.chunks,
 				       dcdmirror_walk_ckpt(m, &w));
 		}
-		/* a step given up on (remote timeout) may still read them */
-		dcdmirror_wait_abandoned(m);
 		page_array_free(pages, RESYNC_PAGES);
 		if (ok)
 			ok = dcdmirror_resync_end(m, dst);

@@ -21,8 +21,11 @@
  *
  * Metadata I/O to the remote leg (bitmap blocks, superblocks, cache
  * flushes, resync and check steps) waits at most as long, then fails the
- * leg too; the bios given up on stay counted in meta_abandoned, and their
- * pages are not freed until they have completed.
+ * leg too. Its bios carry a copy of the data in pages of their own, freed
+ * when the last of them completes: the caller's buffers (the superblock
+ * page, refilled at once for the next leg, the bitmap's pages) are never
+ * read or written by a command given up on, which the initiator may still
+ * send once the link is back. Such bios stay counted in meta_abandoned.
  *
  * The default, DCDMIRROR_REMOTE_TIMEOUT_DEFAULT (5 s), is longer than a LAN
  * blip or an iSCSI NOP-Out round trip over the paper's WAN (a few hundred
@@ -217,8 +220,21 @@ struct dcdmirror_timed_io {
 	struct dcdmirror *m;
 	refcount_t users;		/* the waiter, and the bios as a whole */
 	bool abandoned;			/* counted in m->meta_abandoned */
+	unsigned int nr_pages;
+	struct page *pages[];		/* the bios' copy of the data */
 };
 
+static void dcdmirror_timed_free(struct dcdmirror_timed_io *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr_pages; i++)
+		if (t->pages[i])
+			__free_page(t->pages[i]);
+	kfree(t);
+}
+
+/* Any context (the last bio's completion). */
 static void dcdmirror_timed_put(struct dcdmirror_timed_io *t)
 {
 	struct dcdmirror *m;
@@ -229,9 +245,51 @@ static void dcdmirror_timed_put(struct dcdmirror_timed_io *t)
 	/* the last one sees what the other wrote before its put */
 	m = t->m;
 	abandoned = t->abandoned;
-	kfree(t);
+	dcdmirror_timed_free(t);
 	if (abandoned && atomic_dec_and_test(&m->meta_abandoned))
 		wake_up_all(&m->abandoned_wait);
+}
+
+/*
+ * The state of a timed I/O of len bytes from or to pages (per_page bytes of
+ * each, see sync_io_add_pages()), with pages of its own: for a write a
+ * copy of the data. NULL without the memory.
+ */
+static struct dcdmirror_timed_io *dcdmirror_timed_alloc(struct dcdmirror *m, blk_opf_t opf,
+							struct page **pages, size_t len,
+							unsigned int per_page)
+{
+	unsigned int nr = pages ? DIV_ROUND_UP(len, per_page) : 0, i;
+	struct dcdmirror_timed_io *t;
+
+	t = kzalloc(struct_size(t, pages, nr), GFP_NOIO | __GFP_NOWARN);
+	if (!t)
+		return NULL;
+	t->m = m;
+	refcount_set(&t->users, 2);
+	t->nr_pages = nr;
+	for (i = 0; i < nr; i++) {
+		t->pages[i] = alloc_page(GFP_NOIO | __GFP_NOWARN);
+		if (!t->pages[i]) {
+			dcdmirror_timed_free(t);
+			return NULL;
+		}
+		if (op_is_write(opf))
+			memcpy_page(t->pages[i], 0, pages[i], 0,
+				    min_t(size_t, len - (size_t)i * per_page, per_page));
+	}
+	return t;
+}
+
+/* A read completed in time: its data to the caller's pages. */
+static void dcdmirror_timed_copy_back(struct dcdmirror_timed_io *t, struct page **pages,
+				      size_t len, unsigned int per_page)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr_pages; i++)
+		memcpy_page(pages[i], 0, t->pages[i], 0,
+			    min_t(size_t, len - (size_t)i * per_page, per_page));
 }
 
 static void dcdmirror_timed_endio(struct bio *bio)
@@ -251,8 +309,8 @@ static void dcdmirror_timed_endio(struct bio *bio)
  * Synchronous I/O of leg i: len bytes at sector from or to pages (see
  * sync_io_add_pages()), or with pages NULL a cache flush. On the remote
  * leg it waits at most remote_timeout_ms, then fails the leg and returns
- * -ETIMEDOUT; the caller must not free pages before
- * dcdmirror_wait_abandoned(). Process context.
+ * -ETIMEDOUT; the bios it gives up on have pages of their own, and the
+ * caller's may be reused at once. Process context.
  */
 int dcdmirror_leg_io(struct dcdmirror *m, unsigned int i, blk_opf_t opf, sector_t sector,
 		     struct page **pages, size_t len, unsigned int per_page)
@@ -264,19 +322,15 @@ int dcdmirror_leg_io(struct dcdmirror *m, unsigned int i, blk_opf_t opf, sector_
 	int ret;
 
 	if (dcdmirror_timed_leg(m, i))
-		t = kmalloc(sizeof(*t), GFP_NOIO);
+		t = dcdmirror_timed_alloc(m, opf, pages, len, per_page);
 	/* without the memory: wait as long as the leg takes */
-	if (t) {
+	if (t)
 		s = &t->s;
-		t->m = m;
-		t->abandoned = false;
-		refcount_set(&t->users, 2);
-	}
 	sync_io_init(s);
 	if (t)
 		s->end_io = dcdmirror_timed_endio;
 	if (pages) {
-		sync_io_add_pages(s, bdev, opf, sector, pages, len, per_page);
+		sync_io_add_pages(s, bdev, opf, sector, t ? t->pages : pages, len, per_page);
 	} else {
 		/* GFP_NOIO from fs_bio_set: waits for memory, cannot fail */
 		struct bio *bio = bio_alloc(bdev, 0, REQ_OP_WRITE | REQ_PREFLUSH, GFP_NOIO);
@@ -300,11 +354,16 @@ int dcdmirror_leg_io(struct dcdmirror *m, unsigned int i, blk_opf_t opf, sector_
 		wait_for_completion_io(&s->done);
 	}
 	ret = blk_status_to_errno(READ_ONCE(s->status));
+	if (!ret && pages && !op_is_write(opf))
+		dcdmirror_timed_copy_back(t, pages, len, per_page);
 	dcdmirror_timed_put(t);
 	return ret;
 }
 
-/* Wait for the bios given up on (their pages are about to be freed). */
+/*
+ * Wait for the bios given up on: metadata writes that must not land after
+ * newer ones (a leg added), or the array about to be freed.
+ */
 void dcdmirror_wait_abandoned(struct dcdmirror *m)
 {
 	wait_event(m->abandoned_wait, !atomic_read(&m->meta_abandoned));
