@@ -7,6 +7,8 @@
 # make check-debug the suite under the debug kernel (KASAN, lockdep, kmemleak,
 #                 ...; scripts/kernel builds it once, cached outside the checkout)
 # make demo       install, build, and run the main job in a QEMU guest
+# make drill      the same for the disaster drill: takeover at the remote site,
+#                 failback by bitmap (DRILL_MODE=async: the async-mode drill)
 # make bench      every benchmark (scripts/bench/all) into .vm/bench/<date-time>/
 # make C=2 W=1    the same build with sparse and extra warnings
 # KDIR=/path      build the modules against another kernel tree
@@ -50,7 +52,7 @@ MODULES := mirror/dcdmirror.ko dcd/dcd.ko
 MODULE_SOURCES = Kbuild $(filter-out %.mod.c,$(wildcard mirror/Kbuild mirror/Makefile \
 	mirror/*.[ch] dcd/Kbuild dcd/Makefile dcd/*.[ch])) $(shell find include -name '*.h')
 
-.PHONY: all modules tools bench-tools check check-long check-debug demo bench clean
+.PHONY: all modules tools bench-tools check check-long check-debug demo drill bench clean
 .PHONY: deps check-installed install install-modules install-tools \
 	install-module-sources uninstall deb
 
@@ -104,6 +106,13 @@ demo:
 	scripts/deps
 	$(MAKE) all
 	scripts/demo
+
+# the disaster drill end to end: site lost, takeover on /dev/dcd0, failback (as root)
+DRILL_MODE ?= sync
+drill:
+	scripts/deps
+	$(MAKE) all
+	scripts/demo --drill --drill-mode $(DRILL_MODE)
 
 # every scripts/bench/ script, one VM each; BENCH_OUT=DIR, BENCH_ARGS=--quick
 BENCH_OUT ?= .vm/bench/$(shell date +%Y%m%d-%H%M%S)

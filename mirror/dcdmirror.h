@@ -16,6 +16,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <dcdmirror/kernel/open_gate.h>
+#include <dcdmirror/mirror_format.h>
 #include <uapi/dcdmirror/mirror.h>
 
 /*
@@ -58,6 +59,34 @@ struct dcdmirror_leg_counters {
 	u64 corrected_sectors;		/* sectors rewritten for them */
 };
 
+/* A leg's data generation (mirror_format.h, dcdmirror_gen.c). */
+struct dcdmirror_gen {
+	u64 uuid;			/* the current generation */
+	u64 bitmap;
+	u64 history[2];
+	u64 time;			/* uuid began, seconds */
+	u32 flags;			/* DCDMIRROR_GEN_* */
+	char host[32];			/* where uuid began */
+};
+
+/* What two legs' generations say (dcdmirror_gen_compare()). */
+enum dcdmirror_gen_order {
+	DCDMIRROR_GEN_EQUAL,		/* in sync: nothing to copy */
+	DCDMIRROR_GEN_UNCLEAN,		/* in sync, but writes may have been in
+					 * flight: the bits are copied
+					 */
+	DCDMIRROR_GEN_A_BITMAP,		/* a is the source, b gets the bits */
+	DCDMIRROR_GEN_A_FULL,		/* a is the source, b gets everything */
+	DCDMIRROR_GEN_B_BITMAP,
+	DCDMIRROR_GEN_B_FULL,
+	DCDMIRROR_GEN_SPLIT_BITMAP,	/* both wrote since the same
+					 * generation: the union of the bits
+					 */
+	DCDMIRROR_GEN_SPLIT_FULL,	/* both wrote, no common bitmap */
+	DCDMIRROR_GEN_BOTH_INCONSISTENT,	/* neither is a source */
+	DCDMIRROR_GEN_UNRELATED,
+};
+
 /* dcdmirror_leg.flags bits */
 enum {
 	DCDMIRROR_LEG_FAULTY_BIT,	/* I/O no longer sent to it; also set
@@ -74,6 +103,9 @@ struct dcdmirror_leg {
 	unsigned int role;		/* DCDMIRROR_ROLE_* */
 	unsigned long flags;
 	u64 base_events;		/* REBUILDING: events its superblock keeps */
+	u64 id;				/* the leg device's (sb leg_id) */
+	u64 peer_id;			/* the other leg's, when last in sync */
+	struct dcdmirror_gen gen;	/* REBUILDING: what its superblock keeps */
 	/*
 	 * Read errors counted against max_read_errors, halved for each hour
 	 * without one (md's read_errors); used by the fix worker only.
@@ -143,6 +175,19 @@ struct dcdmirror_resync_stats {
 	bool started;			/* there was one */
 };
 
+/* Progress of the check running, or of the last one (resync_lock). */
+struct dcdmirror_check_stats {
+	u32 state;			/* DCDMIRROR_CHECK_* */
+	u32 flags;			/* DCDMIRROR_CHECK_REPAIR */
+	u64 total;			/* chunks */
+	u64 pos;			/* chunks compared */
+	u64 mismatches;			/* chunks that differed */
+	u64 repaired;			/* of them, copied over */
+	u64 bytes;			/* compared, per leg */
+	unsigned long start;		/* jiffies */
+	unsigned long end;		/* jiffies, 0 while running */
+};
+
 struct dcdmirror {
 	unsigned int index;
 	unsigned int mode;		/* DCDMIRROR_MODE_* */
@@ -191,6 +236,19 @@ struct dcdmirror {
 	u64 events_cleared;
 	u64 ctime;
 	struct page *sb_page;		/* I/O buffer of superblock writes */
+	/* the generation of the in-sync legs (under sb_lock) */
+	struct dcdmirror_gen gen;
+	bool takeover;			/* the next superblock write starts a
+					 * generation of a takeover
+					 */
+	unsigned int sb_first;		/* the leg superblocks are written to
+					 * first (the one a resync rebuilt)
+					 */
+	/*
+	 * A remote write not completed after this long fails the remote leg,
+	 * and its write completes with the local leg's (ms; OFF: never).
+	 */
+	unsigned int remote_timeout_ms;
 
 	/*
 	 * inflight counts master bios and resync steps in progress. While
@@ -201,6 +259,8 @@ struct dcdmirror {
 	bool suspended;
 	wait_queue_head_t suspend_wait;
 	atomic64_t fg_ios;		/* master bios started: resync yields */
+	atomic64_t data_writes;		/* writes to the array */
+	atomic64_t meta_writes;		/* bitmap blocks, superblocks written */
 
 	struct dcdmirror_bitmap bm;
 
@@ -231,6 +291,14 @@ struct dcdmirror {
 	/* progress; resync_lock (irq-safe) guards it for readers */
 	spinlock_t resync_lock;
 	struct dcdmirror_resync_stats resync;
+	/*
+	 * check (dcdmirror_check.c), in the resync thread; under resync_lock:
+	 * the request (DCDMIRROR_CHECK_REPAIR and a pending bit), a cancel
+	 * and the progress
+	 */
+	u32 check_request;
+	bool check_cancel;
+	struct dcdmirror_check_stats check;
 
 	/*
 	 * Async mode. mode, max_lag_* and async_flags change at run time
@@ -280,6 +348,22 @@ struct dcdmirror {
 	struct work_struct fix_work;
 	struct page **fix_pages;
 
+	/*
+	 * Remote timeout (dcdmirror_timeout.c): timeout_lock (irq-safe)
+	 * guards timeout_list, the remote writes out, oldest first, which
+	 * timeout_timer watches, and remote_last_done, when the last of them
+	 * completed (or the list last became busy). Only the timer takes
+	 * other locks under it, to fail the leg (see the lock order below).
+	 * meta_abandoned counts synchronous I/O given up on and still out.
+	 */
+	spinlock_t timeout_lock;
+	struct list_head timeout_list;
+	unsigned long remote_last_done;	/* jiffies */
+	struct timer_list timeout_timer;
+	atomic_t meta_abandoned;
+	wait_queue_head_t abandoned_wait;
+	atomic64_t remote_timeouts;	/* legs failed by it */
+
 	mempool_t io_pool;		/* struct dcdmirror_io */
 	struct bio_set bs;		/* clones, front_pad dcdmirror_clone */
 	/* remote writes of async mode with their own pages (bvecs) */
@@ -327,7 +411,12 @@ struct dcdmirror_clone {
 	unsigned int leg;
 	u64 start_ns;			/* for the leg's latency */
 	unsigned int bytes;		/* size sent */
-	bool behind;			/* async copy: owns its pages */
+	bool behind;			/* async: the master does not wait */
+	bool own_pages;			/* a copy of the data: freed at the end */
+	bool timed;			/* on timeout_list (dcdmirror_timeout.c) */
+	bool released;			/* the timer let its master go */
+	unsigned long sent;		/* jiffies, timed: when submitted */
+	struct list_head timeout_node;
 	struct bio *parts;		/* a merged request: the behind clones
 					 * it carries (bi_next), which own the
 					 * pages; NULL otherwise
@@ -340,7 +429,9 @@ struct dcdmirror_clone {
  * stop), then disk->open_mutex (taken by the block layer around ->open),
  * then dcdmirror.gate.lock. Within an array: dcdmirror_devices_lock, then
  * sb_lock, then bm.write_mutex, then cfg_lock, then bm.lock, then
- * state_lock or resync_lock or async_lock. Leg operations wait for in-flight I/O
+ * state_lock or resync_lock or async_lock. timeout_lock comes before bm.lock
+ * and state_lock (the timer fails the leg under it) and is never taken
+ * under any of them. Leg operations wait for in-flight I/O
  * (dcdmirror_suspend()) holding dcdmirror_devices_lock only.
  */
 extern struct mutex dcdmirror_devices_lock;
@@ -385,13 +476,28 @@ void dcdmirror_resume(struct dcdmirror *m);
 int dcdmirror_io_init(struct dcdmirror *m);
 void dcdmirror_io_exit(struct dcdmirror *m);
 
+void dcdmirror_fg_done(struct dcdmirror_io *io, bool put);
+
+/* dcdmirror_timeout.c */
+bool dcdmirror_timed_leg(struct dcdmirror *m, unsigned int i);
+void dcdmirror_timeout_add(struct dcdmirror *m, struct bio *bio);
+void dcdmirror_timeout_sent(struct bio *bio);
+bool dcdmirror_timeout_done(struct dcdmirror *m, struct dcdmirror_clone *c);
+void dcdmirror_set_remote_timeout(struct dcdmirror *m, unsigned int ms);
+int dcdmirror_leg_io(struct dcdmirror *m, unsigned int i, blk_opf_t opf, sector_t sector,
+		     struct page **pages, size_t len, unsigned int per_page);
+void dcdmirror_wait_abandoned(struct dcdmirror *m);
+void dcdmirror_timeout_init(struct dcdmirror *m);
+void dcdmirror_timeout_exit(struct dcdmirror *m);
+
 /* dcdmirror_async.c */
+bool dcdmirror_remote_working(struct dcdmirror *m);
 bool dcdmirror_async_idle(struct dcdmirror *m);
 bool dcdmirror_async_busy(struct dcdmirror *m, sector_t sector,
 			  unsigned int nr_sectors);
 void dcdmirror_async_start(struct dcdmirror *m, struct dcdmirror_io *io);
 void dcdmirror_async_remove(struct dcdmirror *m, struct dcdmirror_io *io);
-struct bio *dcdmirror_behind_clone(struct dcdmirror_io *io, unsigned int i);
+struct bio *dcdmirror_copy_clone(struct dcdmirror_io *io, unsigned int i, bool behind);
 void dcdmirror_async_send(struct dcdmirror *m, struct bio *clone);
 void dcdmirror_async_stats(struct dcdmirror *m, u64 *lag, u64 *lag_max,
 			   u64 *oldest_us);
@@ -414,13 +520,36 @@ int dcdmirror_leg_op(struct dcdmirror_ioc_leg_op *op);
 void dcdmirror_leg_counters_sum(struct dcdmirror_leg *leg,
 				struct dcdmirror_leg_counters *sum);
 
+/* dcdmirror_gen.c */
+void dcdmirror_gen_init(struct dcdmirror *m);
+void dcdmirror_gen_new_leg(struct dcdmirror *m, unsigned int i);
+void dcdmirror_gen_rotate(struct dcdmirror *m, u32 flags);
+void dcdmirror_gen_rebuild(struct dcdmirror *m, unsigned int i);
+void dcdmirror_gen_synced(struct dcdmirror *m);
+void dcdmirror_gen_from_sb(struct dcdmirror_gen *gen, const struct dcdmirror_sb *sb);
+void dcdmirror_gen_to_sb(const struct dcdmirror_gen *gen, struct dcdmirror_sb *sb);
+void dcdmirror_gen_of_v3(const struct dcdmirror_sb *sb, const struct dcdmirror_gen *gen,
+			 u64 events_cleared, struct dcdmirror_gen *v3);
+enum dcdmirror_gen_order dcdmirror_gen_compare(const struct dcdmirror_gen *a,
+					       const struct dcdmirror_gen *b,
+					       bool unclean);
+/*
+ * The longest description: "generation " and 16 digits, " since ", a date
+ * whose year (a long: gen->time comes from disk) may take 20 characters,
+ * " UTC on " and a host name of 31, " (takeover)": 119 bytes and the NUL.
+ */
+#define DCDMIRROR_GEN_DESC_LEN	128
+const char *dcdmirror_gen_describe(const struct dcdmirror_gen *gen, char *buf, size_t len);
+
 /* dcdmirror_bitmap.c */
 extern unsigned int dcdmirror_bitmap_delay_ms;
-int dcdmirror_bitmap_chunk_shift(sector_t sectors, u32 chunk_bytes,
+int dcdmirror_bitmap_chunk_shift(sector_t sectors, u32 chunk_bytes, u32 max_bytes,
 				 u32 *shift);
 int dcdmirror_bitmap_init(struct dcdmirror *m, u32 chunk_shift);
 void dcdmirror_bitmap_exit(struct dcdmirror *m);
-int dcdmirror_bitmap_load(struct dcdmirror *m, unsigned int leg);
+int dcdmirror_bitmap_read(struct dcdmirror *m, struct block_device *bdev,
+			  sector_t sector, bool merge);
+int dcdmirror_bitmap_load(struct dcdmirror *m, unsigned int leg, bool merge);
 bool dcdmirror_bitmap_start_write(struct dcdmirror *m, struct dcdmirror_io *io);
 void dcdmirror_bitmap_end_write(struct dcdmirror *m, struct dcdmirror_io *io);
 int dcdmirror_bitmap_flush(struct dcdmirror *m);
@@ -450,13 +579,34 @@ void dcdmirror_resync_progress(struct dcdmirror *m,
 			       u64 *eta);
 int dcdmirror_sync_io(struct dcdmirror *m, unsigned int i, sector_t sector,
 		      unsigned int sectors, struct page **pages, blk_opf_t opf);
+bool dcdmirror_resync_sleep(struct dcdmirror *m, unsigned int ms);
+bool dcdmirror_resync_throttle(struct dcdmirror *m, unsigned long *mark,
+			       u64 *mark_bytes, unsigned int *rate, u64 bytes);
+
+/* dcdmirror_check.c */
+int dcdmirror_check_start(unsigned int index, u32 flags);
+bool dcdmirror_check_pending(struct dcdmirror *m);
+bool dcdmirror_check_busy(struct dcdmirror *m);
+void dcdmirror_check_run(struct dcdmirror *m);
+void dcdmirror_check_progress(struct dcdmirror *m, struct dcdmirror_check_stats *cs,
+			      u64 *speed, u64 *eta);
 
 /* dcdmirror_sb.c */
 int dcdmirror_sb_init(struct dcdmirror *m, struct dcdmirror_ioc_create *c);
 int dcdmirror_sb_assemble(struct dcdmirror *m, struct dcdmirror_ioc_create *c);
 int dcdmirror_sb_write(struct dcdmirror *m, u32 state);
-int dcdmirror_sb_check_leg(struct dcdmirror *m, unsigned int i,
-			   struct block_device *bdev, u64 *events);
+/* How a leg being added is rebuilt (dcdmirror_sb_check_leg()). */
+struct dcdmirror_add {
+	bool by_bitmap;			/* else every chunk is copied */
+	bool merge_bits;		/* its own bits are added to the array's */
+	bool discarded;			/* split brain: its writes are thrown away */
+	u64 events;			/* its superblock's */
+	u64 id;				/* its leg id, 0 if none */
+	struct dcdmirror_gen gen;	/* its generation, kept while rebuilt */
+};
+
+int dcdmirror_sb_check_leg(struct dcdmirror *m, unsigned int i, struct block_device *bdev,
+			   bool discard, struct dcdmirror_add *add, char *err);
 void dcdmirror_sb_work(struct work_struct *work);
 void dcdmirror_sb_exit(struct dcdmirror *m);
 

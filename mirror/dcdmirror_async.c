@@ -20,6 +20,18 @@
 /* largest request coalescing makes of contiguous remote writes */
 #define DCDMIRROR_COALESCE_MAX	(BIO_MAX_VECS * PAGE_SIZE)
 
+/* Does the remote leg get writes (present, not faulty)? */
+bool dcdmirror_remote_working(struct dcdmirror *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nr_legs; i++)
+		if (m->legs[i].role == DCDMIRROR_ROLE_REMOTE && m->legs[i].bdev &&
+		    !test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[i].flags))
+			return true;
+	return false;
+}
+
 /* No async write is on its way to the remote leg. */
 bool dcdmirror_async_idle(struct dcdmirror *m)
 {
@@ -63,12 +75,15 @@ void dcdmirror_async_remove(struct dcdmirror *m, struct dcdmirror_io *io)
 }
 
 /*
- * The remote write of an async write: the master bio completes before it
- * does and its pages go back to the caller, so the data is copied into
- * pages of our own (as md's write-behind does). NULL if that memory is
- * not available: the write is then sent in lock-step instead.
+ * A clone for leg i with a copy of the data in pages of our own (as md's
+ * write-behind does): the master bio may complete before it does, and its
+ * pages go back to the caller. behind: an async write's remote write,
+ * which the master does not wait for; else a write watched by the remote
+ * timeout, which the master waits for unless the timer lets it go. NULL
+ * if that memory is not available: the write is then sent with the
+ * caller's pages, in lock-step, unwatched.
  */
-struct bio *dcdmirror_behind_clone(struct dcdmirror_io *io, unsigned int i)
+struct bio *dcdmirror_copy_clone(struct dcdmirror_io *io, unsigned int i, bool behind)
 {
 	struct dcdmirror *m = io->m;
 	struct bio *master = io->master;
@@ -109,7 +124,9 @@ struct bio *dcdmirror_behind_clone(struct dcdmirror_io *io, unsigned int i)
 	c->io = io;
 	c->leg = i;
 	c->start_ns = ktime_get_ns();
-	c->behind = true;
+	c->behind = behind;
+	c->own_pages = true;
+	c->timed = false;
 	c->parts = NULL;
 	b->bi_end_io = dcdmirror_clone_endio;
 	b->bi_private = io;
@@ -211,6 +228,8 @@ static bool dcdmirror_merge(struct dcdmirror *m, struct bio **cur,
 		rc->io = NULL;
 		rc->leg = to_clone(c)->leg;
 		rc->behind = false;
+		rc->own_pages = false;
+		rc->timed = false;
 		rc->parts = NULL;
 		dcdmirror_add_part(req, c);
 		*cur = req;
@@ -237,17 +256,20 @@ static void dcdmirror_send_work(struct work_struct *work)
 	bio_list_init(&m->send_list);
 	spin_unlock_irq(&m->async_lock);
 
+	/* the remote timeout counts from each submission (which may wait) */
 	blk_start_plug(&plug);
 	while ((bio = bio_list_pop(&list))) {
 		if (cur && dcdmirror_merge(m, &cur, bio))
 			continue;
 		if (cur) {
+			dcdmirror_timeout_sent(cur);
 			submit_bio_noacct(cur);
 			reqs++;
 		}
 		cur = bio;
 	}
 	if (cur) {
+		dcdmirror_timeout_sent(cur);
 		submit_bio_noacct(cur);
 		reqs++;
 	}
@@ -276,7 +298,10 @@ void dcdmirror_async_stats(struct dcdmirror *m, u64 *lag, u64 *lag_max,
  * May io start? Not while it overlaps an async write still on its way to
  * the remote leg. An async one (async set) also waits while the lag is at
  * its bound, unless nothing is in flight (so that one write larger than
- * the bound still goes); once admitted it is on the list. Under
+ * the bound still goes); once admitted it is on the list. With the remote
+ * leg not working it is not async (no remote write to be behind): the
+ * writes still on the list, given up on by the remote timeout, hold the
+ * lag until their commands end, and must not hold up the others. Under
  * async_lock, so that checking and joining is one step.
  */
 static bool dcdmirror_async_admit(struct dcdmirror *m, struct dcdmirror_io *io,
@@ -288,14 +313,15 @@ static bool dcdmirror_async_admit(struct dcdmirror *m, struct dcdmirror_io *io,
 	bool ok = true;
 
 	spin_lock_irq(&m->async_lock);
+	/* a write the remote leg will not get cannot overtake one there */
 	list_for_each_entry(a, &m->async_list, async_node) {
 		if (io->nr_sectors && a->nr_sectors && a->sector < end &&
-		    io->sector < a->sector + a->nr_sectors) {
+		    io->sector < a->sector + a->nr_sectors && dcdmirror_remote_working(m)) {
 			ok = false;
 			goto out;
 		}
 	}
-	if (!async)
+	if (!async || !dcdmirror_remote_working(m))
 		goto out;
 	first = list_first_entry_or_null(&m->async_list, struct dcdmirror_io,
 					 async_node);
@@ -343,7 +369,7 @@ void dcdmirror_async_start(struct dcdmirror *m, struct dcdmirror_io *io)
 {
 	struct bio *bio = io->master;
 	bool mode_async = READ_ONCE(m->mode) == DCDMIRROR_MODE_ASYNC;
-	bool async = mode_async && dcdmirror_local_in_sync(m);
+	bool async = mode_async && dcdmirror_local_in_sync(m) && dcdmirror_remote_working(m);
 	u64 seq;
 
 	if ((bio->bi_opf & (REQ_PREFLUSH | REQ_FUA)) &&
@@ -354,7 +380,8 @@ void dcdmirror_async_start(struct dcdmirror *m, struct dcdmirror_io *io)
 		if (!list_empty(&m->async_list))
 			m->flush_waits++;
 		spin_unlock_irq(&m->async_lock);
-		wait_event(m->async_wait, dcdmirror_async_reached(m, seq));
+		wait_event(m->async_wait, dcdmirror_async_reached(m, seq) ||
+			   !dcdmirror_remote_working(m));
 	}
 	if (!async && dcdmirror_async_idle(m))
 		return;
@@ -384,12 +411,17 @@ static void dcdmirror_send_unplug(struct blk_plug_cb *cb, bool from_schedule)
 	kfree(plug);
 }
 
-/* Queue a behind clone for the remote leg; send_work sends the batch. */
+/*
+ * Queue a behind clone for the remote leg; send_work sends the batch. The
+ * remote timeout counts from here, plug time included.
+ */
 void dcdmirror_async_send(struct dcdmirror *m, struct bio *clone)
 {
-	struct blk_plug_cb *cb = blk_check_plugged(dcdmirror_send_unplug, m,
-						   sizeof(struct dcdmirror_send_plug));
+	struct blk_plug_cb *cb;
 
+	if (dcdmirror_timed_leg(m, to_clone(clone)->leg))
+		dcdmirror_timeout_add(m, clone);
+	cb = blk_check_plugged(dcdmirror_send_unplug, m, sizeof(struct dcdmirror_send_plug));
 	if (cb) {
 		bio_list_add(&container_of(cb, struct dcdmirror_send_plug, cb)->bios, clone);
 		return;

@@ -42,11 +42,13 @@ static unsigned long dcdmirror_bitmap_delay(void)
 
 /*
  * The chunk for an array of sectors: chunk_bytes if given (a power of two
- * whose bitmap fits the metadata area), else 64 KiB doubled until it fits.
+ * whose bitmap fits max_bytes of the metadata area), else 64 KiB doubled
+ * until it fits.
  */
-int dcdmirror_bitmap_chunk_shift(sector_t sectors, u32 chunk_bytes, u32 *shift)
+int dcdmirror_bitmap_chunk_shift(sector_t sectors, u32 chunk_bytes, u32 max_bytes, u32 *shift)
 {
-	u64 max_bits = (u64)MAX_BLOCKS * BITS_PER_BLOCK;
+	u64 max_bits = (u64)min_t(u32, max_bytes, DCDMIRROR_BITMAP_MAX_BYTES) /
+		       DCDMIRROR_BITMAP_BLOCK * BITS_PER_BLOCK;
 	u32 s;
 
 	if (chunk_bytes) {
@@ -119,10 +121,11 @@ static int dcdmirror_bitmap_io(struct dcdmirror *m, unsigned int i,
 {
 	struct dcdmirror_leg *leg = &m->legs[i];
 
-	return sync_io_pages(leg->bdev, opf,
-			     leg->bitmap_sector + (sector_t)first * SECTORS_PER_BLOCK,
-			     m->bm.pages + first, (size_t)n * DCDMIRROR_BITMAP_BLOCK,
-			     DCDMIRROR_BITMAP_BLOCK);
+	if (op_is_write(opf))
+		atomic64_inc(&m->meta_writes);
+	return dcdmirror_leg_io(m, i, opf, leg->bitmap_sector + (sector_t)first * SECTORS_PER_BLOCK,
+				m->bm.pages + first, (size_t)n * DCDMIRROR_BITMAP_BLOCK,
+				DCDMIRROR_BITMAP_BLOCK);
 }
 
 /*
@@ -265,7 +268,7 @@ bool dcdmirror_bitmap_flush_legs(struct dcdmirror *m)
 
 		if (!leg->bdev || test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags))
 			continue;
-		ret = blkdev_issue_flush(leg->bdev);
+		ret = dcdmirror_leg_io(m, i, REQ_OP_WRITE | REQ_PREFLUSH, 0, NULL, 0, 0);
 		if (!ret)
 			continue;
 		dcdmirror_err(m, "%pg: cache flush before clearing bits failed: error %d\n",
@@ -347,23 +350,55 @@ static void dcdmirror_bitmap_flush_work(struct work_struct *work)
 }
 
 /* Read the bitmap of leg i into memory (assemble). */
-int dcdmirror_bitmap_load(struct dcdmirror *m, unsigned int i)
+/*
+ * Read the bitmap at sector of bdev (a leg's, or a device being added) into
+ * memory; merge: add its bits to those there (the union of two legs' bits:
+ * what either may hold that the other lacks). Process context.
+ */
+int dcdmirror_bitmap_read(struct dcdmirror *m, struct block_device *bdev,
+			  sector_t sector, bool merge)
 {
 	struct dcdmirror_bitmap *bm = &m->bm;
 	unsigned int b;
 	u64 c;
 	int ret;
 
-	ret = dcdmirror_bitmap_io(m, i, 0, bm->nr_blocks, REQ_OP_READ);
+	mutex_lock(&bm->write_mutex);
+	ret = sync_io_pages(bdev, REQ_OP_READ, sector, bm->pages,
+			    (size_t)bm->nr_blocks * DCDMIRROR_BITMAP_BLOCK, DCDMIRROR_BITMAP_BLOCK);
 	if (ret)
-		return ret;
-	for (b = 0; b < bm->nr_blocks; b++)
-		memcpy(bm->bits + (size_t)b * DCDMIRROR_BITMAP_BLOCK,
-		       page_address(bm->pages[b]), DCDMIRROR_BITMAP_BLOCK);
+		goto out;
+	spin_lock_irq(&bm->lock);
+	for (b = 0; b < bm->nr_blocks; b++) {
+		u8 *bits = bm->bits + (size_t)b * DCDMIRROR_BITMAP_BLOCK;
+		u8 *page = page_address(bm->pages[b]);
+		unsigned int k;
+
+		if (!merge) {
+			memcpy(bits, page, DCDMIRROR_BITMAP_BLOCK);
+			continue;
+		}
+		for (k = 0; k < DCDMIRROR_BITMAP_BLOCK; k++)
+			bits[k] |= page[k];
+		__set_bit(b, bm->dirty_blocks);
+	}
 	/* bits past the last chunk mean nothing: keep them zero */
 	for (c = bm->chunks; c < (u64)bm->nr_blocks * BITS_PER_BLOCK; c++)
 		__clear_bit_le(c, bm->bits);
-	return 0;
+	spin_unlock_irq(&bm->lock);
+	/* the pages hold what is on that disk, not what was last written */
+	for (b = 0; b < bm->nr_blocks; b++)
+		memcpy(page_address(bm->pages[b]), bm->bits + (size_t)b * DCDMIRROR_BITMAP_BLOCK,
+		       DCDMIRROR_BITMAP_BLOCK);
+out:
+	mutex_unlock(&bm->write_mutex);
+	return ret;
+}
+
+/* Read the bitmap of leg i into memory (assemble); merge: see above. */
+int dcdmirror_bitmap_load(struct dcdmirror *m, unsigned int i, bool merge)
+{
+	return dcdmirror_bitmap_read(m, m->legs[i].bdev, m->legs[i].bitmap_sector, merge);
 }
 
 /* Is a chunk of io under the resync's or a read fix's barrier? bm->lock held. */

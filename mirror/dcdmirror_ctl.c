@@ -61,6 +61,64 @@ static int dcdmirror_check_async(const char *what, u32 kib, u32 ms, u32 flags)
 	return 0;
 }
 
+/* A remote timeout of create or set: 0 (default, unchanged), OFF or in range. */
+static bool dcdmirror_remote_timeout_ok(u32 ms)
+{
+	return !ms || ms == DCDMIRROR_REMOTE_TIMEOUT_OFF ||
+	       (ms >= DCDMIRROR_REMOTE_TIMEOUT_MIN && ms <= DCDMIRROR_REMOTE_TIMEOUT_MAX);
+}
+
+/* The flags of assemble that start without a leg or resolve a split brain. */
+static int dcdmirror_check_assemble(struct dcdmirror_ioc_create *c)
+{
+	bool missing = !c->legs[1].major && !c->legs[1].minor;
+	u32 discard = c->flags & (DCDMIRROR_CREATE_DISCARD_LOCAL |
+				  DCDMIRROR_CREATE_DISCARD_REMOTE);
+
+	if (!(c->flags & DCDMIRROR_CREATE_ASSEMBLE) &&
+	    (c->flags & DCDMIRROR_CREATE_RUN || c->flags & DCDMIRROR_CREATE_TAKEOVER || discard)) {
+		dcdmirror_create_err(c, "--run, --takeover and --discard are options of assemble");
+		return -EINVAL;
+	}
+	if (!c->legs[0].major && !c->legs[0].minor) {
+		dcdmirror_create_err(c, "the local leg cannot be missing");
+		return -EINVAL;
+	}
+	if (missing && !(c->flags & DCDMIRROR_CREATE_RUN)) {
+		dcdmirror_create_err(c, "the remote leg is missing: --run starts the array degraded on the local leg");
+		return -EINVAL;
+	}
+	if (c->flags & DCDMIRROR_CREATE_TAKEOVER && !missing) {
+		dcdmirror_create_err(c, "--takeover is given with the remote leg missing (--remote missing --run)");
+		return -EINVAL;
+	}
+	if (c->flags & DCDMIRROR_CREATE_TAKEOVER && !(c->flags & DCDMIRROR_CREATE_RUN)) {
+		dcdmirror_create_err(c, "--takeover needs --run: the array starts degraded");
+		return -EINVAL;
+	}
+	if (discard && missing) {
+		dcdmirror_create_err(c, "--discard needs both legs: it resolves a split brain between them");
+		return -EINVAL;
+	}
+	if (discard == (DCDMIRROR_CREATE_DISCARD_LOCAL | DCDMIRROR_CREATE_DISCARD_REMOTE)) {
+		dcdmirror_create_err(c, "--discard names one leg, local or remote");
+		return -EINVAL;
+	}
+	if (!dcdmirror_remote_timeout_ok(c->remote_timeout_ms)) {
+		dcdmirror_create_err(c, "remote timeout %u ms out of range (%u..%u, or off)",
+				     c->remote_timeout_ms, DCDMIRROR_REMOTE_TIMEOUT_MIN,
+				     DCDMIRROR_REMOTE_TIMEOUT_MAX);
+		return -EINVAL;
+	}
+	if (c->al_extents > DCDMIRROR_AL_EXTENTS_MAX) {
+		dcdmirror_create_err(c, "activity log of %u extents out of range (%u..%u)",
+				     c->al_extents, DCDMIRROR_AL_EXTENTS_MIN,
+				     DCDMIRROR_AL_EXTENTS_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static long dcdmirror_ioc_create(void __user *arg)
 {
 	struct dcdmirror_ioc_create *c;
@@ -76,7 +134,9 @@ static long dcdmirror_ioc_create(void __user *arg)
 	if (ret)
 		goto out;
 	if ((c->flags & ~(DCDMIRROR_CREATE_SUPERBLOCK | DCDMIRROR_CREATE_ASSEMBLE |
-			  DCDMIRROR_CREATE_ASSUME_CLEAN)) ||
+			  DCDMIRROR_CREATE_ASSUME_CLEAN | DCDMIRROR_CREATE_RUN |
+			  DCDMIRROR_CREATE_TAKEOVER | DCDMIRROR_CREATE_DISCARD_LOCAL |
+			  DCDMIRROR_CREATE_DISCARD_REMOTE)) ||
 	    (c->flags & DCDMIRROR_CREATE_ASSEMBLE &&
 	     c->flags & (DCDMIRROR_CREATE_SUPERBLOCK | DCDMIRROR_CREATE_ASSUME_CLEAN)) ||
 	    !fields_zero(c->reserved, sizeof(c->reserved))) {
@@ -108,7 +168,9 @@ static long dcdmirror_ioc_create(void __user *arg)
 		goto out;
 	}
 	memset(c->error, 0, sizeof(c->error));
-	ret = dcdmirror_create(c);
+	ret = dcdmirror_check_assemble(c);
+	if (!ret)
+		ret = dcdmirror_create(c);
 	/* the reason goes back even on failure */
 	if (copy_to_user(arg, c, sizeof(*c)))
 		ret = -EFAULT;
@@ -159,6 +221,28 @@ static long dcdmirror_ioc_wait(void __user *arg)
 	return dcdmirror_wait(d.index);
 }
 
+static long dcdmirror_ioc_check(void __user *arg)
+{
+	struct dcdmirror_ioc_dev d;
+	long ret;
+
+	if (copy_from_user(&d, arg, sizeof(d)))
+		return -EFAULT;
+	ret = dcdmirror_check_hdr("check", d.version, d.size, sizeof(d));
+	if (ret)
+		return ret;
+	ret = dcdmirror_check_index("check", d.index);
+	if (ret)
+		return ret;
+	if ((d.flags & ~(DCDMIRROR_CHECK_REPAIR | DCDMIRROR_CHECK_CANCEL)) ||
+	    d.flags == (DCDMIRROR_CHECK_REPAIR | DCDMIRROR_CHECK_CANCEL) ||
+	    !fields_zero(d.reserved, sizeof(d.reserved))) {
+		pr_err("dcdmirror: check: unknown flags 0x%x or reserved fields set\n", d.flags);
+		return -EINVAL;
+	}
+	return dcdmirror_check_start(d.index, d.flags);
+}
+
 static long dcdmirror_ioc_leg_op(void __user *arg)
 {
 	struct dcdmirror_ioc_leg_op *op;
@@ -173,7 +257,9 @@ static long dcdmirror_ioc_leg_op(void __user *arg)
 	ret = dcdmirror_check_index("leg", op->index);
 	if (ret)
 		goto out;
-	if (op->op < DCDMIRROR_LEG_OP_FAIL || op->op > DCDMIRROR_LEG_OP_ADD || op->flags ||
+	if (op->op < DCDMIRROR_LEG_OP_FAIL || op->op > DCDMIRROR_LEG_OP_ADD ||
+	    op->flags & ~DCDMIRROR_LEG_ADD_DISCARD ||
+	    (op->flags && op->op != DCDMIRROR_LEG_OP_ADD) ||
 	    !fields_zero(op->reserved, sizeof(op->reserved))) {
 		pr_err("dcdmirror: leg: unknown operation %u, flags 0x%x or reserved fields set\n",
 		       op->op, op->flags);
@@ -223,6 +309,12 @@ static long dcdmirror_ioc_set(void __user *arg)
 	if (dcdmirror_check_async("set", set.max_lag_kib, set.max_lag_ms,
 				  set.async_flags))
 		return -EINVAL;
+	if (!dcdmirror_remote_timeout_ok(set.remote_timeout_ms)) {
+		pr_err("dcdmirror: set: remote timeout %u ms out of range (%u..%u, or off)\n",
+		       set.remote_timeout_ms, DCDMIRROR_REMOTE_TIMEOUT_MIN,
+		       DCDMIRROR_REMOTE_TIMEOUT_MAX);
+		return -EINVAL;
+	}
 	return dcdmirror_set(&set);
 }
 
@@ -249,6 +341,44 @@ static void dcdmirror_leg_info(struct dcdmirror_leg *leg,
 	li->corrected = sum.corrected;
 	li->corrected_sectors = sum.corrected_sectors;
 	li->read_errors = READ_ONCE(leg->read_errors);
+}
+
+/* The generation of the in-sync legs and the leg reads come from. */
+static void dcdmirror_gen_info(struct dcdmirror *m, struct dcdmirror_ioc_info *info)
+{
+	int src = dcdmirror_read_leg(m);
+
+	info->source_leg = src < 0 ? DCDMIRROR_LEG_BY_DEV : src;
+	if (!m->has_sb)
+		return;
+	mutex_lock(&m->sb_lock);
+	info->gen_current = m->gen.uuid;
+	info->gen_bitmap = m->gen.bitmap;
+	info->gen_history[0] = m->gen.history[0];
+	info->gen_history[1] = m->gen.history[1];
+	info->gen_time = m->gen.time;
+	info->gen_flags = m->gen.flags;
+	memcpy(info->gen_host, m->gen.host, sizeof(info->gen_host));
+	mutex_unlock(&m->sb_lock);
+}
+
+static void dcdmirror_check_info(struct dcdmirror *m, struct dcdmirror_ioc_info *info)
+{
+	struct dcdmirror_check_stats cs;
+	u64 speed, eta;
+
+	dcdmirror_check_progress(m, &cs, &speed, &eta);
+	if (cs.state == DCDMIRROR_CHECK_RUNNING)
+		info->flags |= DCDMIRROR_INFO_CHECK;
+	info->check_state = cs.state;
+	info->check_flags = cs.flags;
+	info->check_speed = min_t(u64, speed, U32_MAX);
+	info->check_total = cs.total;
+	info->check_pos = cs.pos;
+	info->check_mismatches = cs.mismatches;
+	info->check_repaired = cs.repaired;
+	if (cs.state != DCDMIRROR_CHECK_NONE)
+		info->check_msecs = jiffies_to_msecs((cs.end ?: jiffies) - cs.start);
 }
 
 /* Fills info for info->index; the caller has zeroed the out fields. */
@@ -311,6 +441,11 @@ int dcdmirror_get_info(struct dcdmirror_ioc_info *info)
 	}
 	if (m->unclean)
 		info->flags |= DCDMIRROR_INFO_UNCLEAN;
+	dcdmirror_gen_info(m, info);
+	dcdmirror_check_info(m, info);
+	info->remote_timeout_ms = READ_ONCE(m->remote_timeout_ms);
+	info->meta_writes = atomic64_read(&m->meta_writes);
+	info->data_writes = atomic64_read(&m->data_writes);
 	info->nr_legs = m->nr_legs;
 	info->logical_block_size = queue_logical_block_size(m->disk->queue);
 	info->size_bytes = (u64)m->sectors << SECTOR_SHIFT;
@@ -376,6 +511,8 @@ static long dcdmirror_ctl_ioctl(struct file *file, unsigned int cmd,
 		return dcdmirror_ioc_wait(argp);
 	case DCDMIRROR_IOC_SET:
 		return dcdmirror_ioc_set(argp);
+	case DCDMIRROR_IOC_CHECK:
+		return dcdmirror_ioc_check(argp);
 	default:
 		return -ENOTTY;
 	}

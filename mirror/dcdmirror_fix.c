@@ -50,19 +50,6 @@ static unsigned int dcdmirror_read_errors_inc(struct dcdmirror_leg *leg)
 	return leg->read_errors;
 }
 
-static bool dcdmirror_pages_equal(struct page **a, struct page **b,
-				  unsigned int bytes)
-{
-	unsigned int p, len;
-
-	for (p = 0; bytes; p++, bytes -= len) {
-		len = min_t(unsigned int, bytes, PAGE_SIZE);
-		if (memcmp(page_address(a[p]), page_address(b[p]), len))
-			return false;
-	}
-	return true;
-}
-
 /*
  * Rewrite sectors [s, s + n) of leg bad from leg src, and read them back:
  * 0 if bad now returns what src has; -EIO if src could not be read (bad is
@@ -93,7 +80,7 @@ static int dcdmirror_fix_step(struct dcdmirror *m, unsigned int src,
 			return -EREMOTEIO;
 		}
 		ret = dcdmirror_sync_io(m, bad, s, n, back, REQ_OP_READ);
-		if (!ret && dcdmirror_pages_equal(good, back, n << SECTOR_SHIFT)) {
+		if (!ret && page_array_equal(good, back, (size_t)n << SECTOR_SHIFT)) {
 			*fixed += errors;
 			return 0;
 		}

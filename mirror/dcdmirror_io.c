@@ -171,6 +171,8 @@ static struct bio *dcdmirror_clone(struct dcdmirror_io *io, unsigned int i)
 	c->leg = i;
 	c->start_ns = ktime_get_ns();
 	c->behind = false;
+	c->own_pages = false;
+	c->timed = false;
 	c->parts = NULL;
 	clone->bi_end_io = dcdmirror_clone_endio;
 	clone->bi_private = io;
@@ -219,6 +221,22 @@ static void dcdmirror_read_retry(struct work_struct *work)
 	submit_bio_noacct(dcdmirror_clone(io, r));
 }
 
+/*
+ * A foreground clone of a write is done (or was let go by the remote
+ * timeout): the master of a write waits for the foreground clones only,
+ * if they succeeded (an async write's remote copy completes later; if the
+ * local leg failed it, the master waits for the remote one). put: drop a
+ * count of io->remaining the caller held. Any context.
+ */
+void dcdmirror_fg_done(struct dcdmirror_io *io, bool put)
+{
+	if (atomic_dec_and_test(&io->fg_remaining) && READ_ONCE(io->done_ok) &&
+	    !READ_ONCE(io->hard_error))
+		dcdmirror_master_end(io);
+	if (put && atomic_dec_and_test(&io->remaining))
+		dcdmirror_io_done(io);
+}
+
 void dcdmirror_clone_endio(struct bio *bio)
 {
 	struct dcdmirror_clone *c = to_clone(bio);
@@ -230,6 +248,7 @@ void dcdmirror_clone_endio(struct bio *bio)
 	bool retry_ok = !(bio->bi_opf & REQ_RAHEAD);
 	unsigned int leg_nr = c->leg;
 	u64 ns = ktime_get_ns() - c->start_ns, max;
+	bool released = false;
 
 	this_cpu_add(leg->stats->lat_ns, ns);
 	this_cpu_inc(leg->stats->lat_count);
@@ -263,16 +282,13 @@ void dcdmirror_clone_endio(struct bio *bio)
 	}
 	/* bi_iter may have been advanced by the leg: use what was sent */
 	this_cpu_sub(leg->stats->inflight_bytes, c->bytes);
-	if (c->behind)
+	if (c->own_pages)
 		bio_free_pages(bio);
-	/*
-	 * The master of a write waits for the foreground clones only, if they
-	 * succeeded: an async write's remote copy completes later. If the
-	 * local leg failed it, the master waits for the remote one.
-	 */
-	if (!is_read && !c->behind && atomic_dec_and_test(&io->fg_remaining) &&
-	    READ_ONCE(io->done_ok) && !READ_ONCE(io->hard_error))
-		dcdmirror_master_end(io);
+	/* released by the remote timeout: its master was dealt with */
+	if (c->timed && dcdmirror_timeout_done(m, c))
+		released = true;
+	if (!is_read && !c->behind && !released)
+		dcdmirror_fg_done(io, false);
 	bio_put(bio);
 	if (!atomic_dec_and_test(&io->remaining))
 		return;
@@ -357,7 +373,8 @@ void dcdmirror_resume(struct dcdmirror *m)
 /*
  * Send a write to every working leg (also those being resynced). An async
  * write goes to the remote leg as a behind clone, if the local leg is in
- * sync (else there is nothing to complete it early on).
+ * sync (else there is nothing to complete it early on); a sync one, under
+ * the remote timeout, as a copy the master may stop waiting for.
  */
 void dcdmirror_dispatch_write(struct dcdmirror_io *io)
 {
@@ -367,15 +384,19 @@ void dcdmirror_dispatch_write(struct dcdmirror_io *io)
 	bool early = io->async && dcdmirror_local_in_sync(m);
 
 	for (i = 0; i < m->nr_legs; i++) {
+		bool remote = m->legs[i].role == DCDMIRROR_ROLE_REMOTE;
+
 		if (!m->legs[i].bdev ||
 		    test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[i].flags))
 			continue;
 		clones[n] = NULL;
-		if (early && m->legs[i].role == DCDMIRROR_ROLE_REMOTE)
-			clones[n] = dcdmirror_behind_clone(io, i);
-		if (clones[n])
+		if (early && remote)
+			clones[n] = dcdmirror_copy_clone(io, i, true);
+		else if (remote && dcdmirror_timed_leg(m, i) && dcdmirror_local_in_sync(m))
+			clones[n] = dcdmirror_copy_clone(io, i, false);
+		if (clones[n] && to_clone(clones[n])->behind)
 			behind++;
-		else
+		else if (!clones[n])
 			clones[n] = dcdmirror_clone(io, i);
 		n++;
 	}
@@ -393,7 +414,11 @@ void dcdmirror_dispatch_write(struct dcdmirror_io *io)
 	atomic_set(&io->fg_remaining, n - behind);
 	atomic_set(&io->remaining, n);
 	for (i = 0; i < n; i++) {
-		if (!to_clone(clones[i])->behind) {
+		struct dcdmirror_clone *c = to_clone(clones[i]);
+
+		if (!c->behind) {
+			if (c->own_pages)
+				dcdmirror_timeout_add(m, clones[i]);
 			submit_bio_noacct(clones[i]);
 			continue;
 		}
@@ -432,6 +457,8 @@ void dcdmirror_submit_bio(struct bio *bio)
 	io->start_time = bio_start_io_acct(bio);
 
 	if (op_is_write(bio_op(bio)) || op_is_flush(bio->bi_opf)) {
+		if (bio_sectors(bio))
+			atomic64_inc(&m->data_writes);
 		dcdmirror_async_start(m, io);
 		if (bio_sectors(bio)) {
 			io->first_chunk = bio->bi_iter.bi_sector >> m->bm.chunk_shift;
@@ -476,7 +503,6 @@ int dcdmirror_io_init(struct dcdmirror *m)
 			  offsetof(struct dcdmirror_clone, bio), BIOSET_NEED_BVECS);
 	if (ret)
 		goto out_bs;
-	dcdmirror_async_init(m);
 	return 0;
 
 out_bs:

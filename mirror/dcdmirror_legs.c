@@ -14,7 +14,9 @@
  * the array then fails the I/O instead). A leg being resynced can always
  * fail. Returns true if the leg is faulty. Writes completing from now on
  * wait until sb_work has recorded the failure (see held_list); while the
- * array stops, its last superblock write records it instead. Any context.
+ * array stops, its last superblock write records it instead. Any context
+ * (the remote timeout's timer calls it holding timeout_lock: no lock of the
+ * timeout's is taken here).
  */
 bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i)
 {
@@ -44,6 +46,8 @@ bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i)
 		if (!stopping)
 			queue_work(dcdmirror_wq, &m->sb_work);
 		wake_up(&m->resync_wq);
+		/* its writes under the remote timeout go now (dcdmirror_timeout.c) */
+		mod_timer(&m->timeout_timer, jiffies);
 	}
 	return test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags);
 }
@@ -263,19 +267,33 @@ static struct block_device *dcdmirror_add_open(struct dcdmirror *m,
  */
 static void dcdmirror_add_install(struct dcdmirror *m, unsigned int i,
 				  struct block_device *bdev, dev_t dev,
-				  bool by_bitmap, u64 events)
+				  struct dcdmirror_add *add)
 {
 	struct dcdmirror_leg *leg = &m->legs[i];
+	bool by_bitmap = add->by_bitmap;
 
 	dcdmirror_suspend(m);
 	mutex_lock(&m->sb_lock);
+	/* what it may hold that the array lacks is copied over too */
+	if (by_bitmap && add->merge_bits &&
+	    dcdmirror_bitmap_read(m, bdev, dcdmirror_bitmap_sector(bdev_nr_sectors(bdev)), true)) {
+		dcdmirror_warn(m, "%pg: cannot read its bitmap: full resync\n", bdev);
+		by_bitmap = false;
+	}
 	if (!by_bitmap)
 		dcdmirror_bitmap_set_all(m);
+	if (add->id)
+		leg->id = add->id;
+	else
+		dcdmirror_gen_new_leg(m, i);
+	leg->gen = add->gen;
+	if (by_bitmap)
+		dcdmirror_gen_rebuild(m, i);
 	mutex_lock(&m->cfg_lock);
 	spin_lock_irq(&m->state_lock);
 	leg->bdev = bdev;
 	leg->dev = dev;
-	leg->base_events = by_bitmap ? events : 0;
+	leg->base_events = by_bitmap ? add->events : 0;
 	/* as md's new rdev: the read errors of before do not count */
 	leg->read_errors = 0;
 	set_bit(DCDMIRROR_LEG_REBUILDING_BIT, &leg->flags);
@@ -302,8 +320,8 @@ static int dcdmirror_leg_add_op(struct dcdmirror *m, struct dcdmirror_ioc_leg_op
 {
 	dev_t dev = MKDEV(op->major, op->minor);
 	struct block_device *bdev;
-	bool readd, by_bitmap;
-	u64 events = 0;
+	struct dcdmirror_add add = { };
+	bool readd;
 	int i, ret;
 
 	if (MAJOR(dev) != op->major || MINOR(dev) != op->minor) {
@@ -317,29 +335,38 @@ static int dcdmirror_leg_add_op(struct dcdmirror *m, struct dcdmirror_ioc_leg_op
 	i = dcdmirror_add_slot(m, op, dev, &readd);
 	if (i < 0)
 		return -EBUSY;
+	/* metadata writes given up on must not land after the new ones */
+	dcdmirror_wait_abandoned(m);
 	bdev = readd ? m->legs[i].bdev : dcdmirror_add_open(m, op, dev);
 	if (IS_ERR(bdev))
 		return PTR_ERR(bdev);
 	if (m->has_sb) {
-		ret = dcdmirror_sb_check_leg(m, i, bdev, &events);
-		if (ret == -ENOMEM) {
-			dcdmirror_op_err(op, "out of memory");
+		mutex_lock(&m->sb_lock);
+		ret = dcdmirror_sb_check_leg(m, i, bdev, op->flags & DCDMIRROR_LEG_ADD_DISCARD,
+					     &add, op->error);
+		mutex_unlock(&m->sb_lock);
+		if (ret) {
+			if (ret == -ENOMEM)
+				dcdmirror_op_err(op, "out of memory");
+			else
+				dcdmirror_err_index(op->index, "%s\n", op->error);
 			if (!readd) {
 				bd_unlink_disk_holder(bdev, m->disk);
 				blkdev_put(bdev, DCDMIRROR_LEG_MODE);
 			}
 			return ret;
 		}
-		by_bitmap = !ret;
 		m->legs[i].sb_sector = dcdmirror_sb_sector(bdev_nr_sectors(bdev));
 		m->legs[i].bitmap_sector = dcdmirror_bitmap_sector(bdev_nr_sectors(bdev));
 	} else {
 		/* without superblocks only the bitmap kept since it left tells */
-		by_bitmap = readd;
+		add.by_bitmap = readd;
 	}
-	dcdmirror_add_install(m, i, bdev, dev, by_bitmap, events);
-	dcdmirror_info(m, "%pg %s as the %s leg: %s resync\n", bdev, readd ? "re-added" : "added",
-		       dcdmirror_role_name(&m->legs[i]), by_bitmap ? "bitmap" : "full");
+	dcdmirror_add_install(m, i, bdev, dev, &add);
+	dcdmirror_info(m, "%pg %s as the %s leg: %s resync of %llu chunks%s\n", bdev,
+		       readd ? "re-added" : "added", dcdmirror_role_name(&m->legs[i]),
+		       add.by_bitmap ? "bitmap" : "full", dcdmirror_bitmap_weight(m),
+		       add.discarded ? ", its own writes discarded" : "");
 	dcdmirror_resync_kick(m);
 	return 0;
 }

@@ -117,6 +117,11 @@ static int dcdmirror_get_legs(struct dcdmirror *m,
 		}
 		leg->dev = dev;
 		leg->role = i == 0 ? DCDMIRROR_ROLE_LOCAL : DCDMIRROR_ROLE_REMOTE;
+		if (!dev && i) {
+			/* missing: it gets no I/O, every write sets its bits */
+			set_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags);
+			continue;
+		}
 		bdev = blkdev_get_by_dev(dev, DCDMIRROR_LEG_MODE, m);
 		if (IS_ERR(bdev)) {
 			int ret = PTR_ERR(bdev);
@@ -158,6 +163,8 @@ static void dcdmirror_set_limits(struct dcdmirror *m)
 	for (i = 0; i < m->nr_legs; i++) {
 		struct block_device *bdev = m->legs[i].bdev;
 
+		if (!bdev)
+			continue;
 		disk_stack_limits(m->disk, bdev, 0);
 		discard = min(discard, bdev_max_discard_sectors(bdev));
 		secure = min(secure, bdev_max_secure_erase_sectors(bdev));
@@ -181,6 +188,9 @@ static void dcdmirror_set_limits(struct dcdmirror *m)
 /* Size, bitmap and initial state of a new array (not assembled). */
 static int dcdmirror_create_new(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 {
+	/* superblocks are of version 4: the activity log's ring below them */
+	u32 max_bytes = c->flags & DCDMIRROR_CREATE_SUPERBLOCK ? DCDMIRROR_BITMAP_MAX_BYTES_V4 :
+								 DCDMIRROR_BITMAP_MAX_BYTES;
 	sector_t sectors;
 	u32 shift;
 	int ret;
@@ -202,11 +212,10 @@ static int dcdmirror_create_new(struct dcdmirror *m, struct dcdmirror_ioc_create
 		return -EINVAL;
 	}
 	m->resync_rate = c->resync_rate ?: DCDMIRROR_RESYNC_RATE_DEFAULT;
-	ret = dcdmirror_bitmap_chunk_shift(m->sectors, c->bitmap_chunk, &shift);
+	ret = dcdmirror_bitmap_chunk_shift(m->sectors, c->bitmap_chunk, max_bytes, &shift);
 	if (ret == -EFBIG) {
 		dcdmirror_create_err(c, "bitmap chunk %u bytes is too small: the bitmap of %llu sectors would not fit %u bytes",
-				     c->bitmap_chunk, (unsigned long long)m->sectors,
-				     DCDMIRROR_BITMAP_MAX_BYTES);
+				     c->bitmap_chunk, (unsigned long long)m->sectors, max_bytes);
 		return ret;
 	}
 	if (ret) {
@@ -247,6 +256,11 @@ static struct dcdmirror *dcdmirror_alloc(struct dcdmirror_ioc_create *c)
 	m->max_lag_ms = c->max_lag_ms ?: DCDMIRROR_MAX_LAG_MS_DEFAULT;
 	m->async_flags = c->async_flags;
 	m->max_read_errors = DCDMIRROR_MAX_READ_ERRORS;
+	/* assemble: the superblock's unless given (dcdmirror_sb_settings()) */
+	m->remote_timeout_ms = c->remote_timeout_ms ?: DCDMIRROR_REMOTE_TIMEOUT_DEFAULT;
+	dcdmirror_timeout_init(m);
+	/* a leg failing at the first superblock write wakes async_wait */
+	dcdmirror_async_init(m);
 	m->nr_legs = DCDMIRROR_MAX_LEGS;
 	open_gate_init(&m->gate);
 	spin_lock_init(&m->state_lock);
@@ -333,6 +347,8 @@ static int dcdmirror_add_disk(struct dcdmirror *m, struct dcdmirror_ioc_create *
 	}
 	/* linked before add_disk: the symlinks appear with the disk */
 	for (i = 0; i < m->nr_legs; i++) {
+		if (!m->legs[i].bdev)
+			continue;
 		ret = bd_link_disk_holder(m->legs[i].bdev, m->disk);
 		if (ret) {
 			dcdmirror_create_err(c, "%pg: cannot link holder: error %d",
@@ -346,7 +362,8 @@ static int dcdmirror_add_disk(struct dcdmirror *m, struct dcdmirror_ioc_create *
 	dcdmirror_create_err(c, "cannot add disk: error %d", ret);
 out_unlink:
 	while (i--)
-		bd_unlink_disk_holder(m->legs[i].bdev, m->disk);
+		if (m->legs[i].bdev)
+			bd_unlink_disk_holder(m->legs[i].bdev, m->disk);
 	dcdmirror_resync_exit(m);
 out_put_disk:
 	put_disk(m->disk);
@@ -355,6 +372,7 @@ out_put_disk:
 
 int dcdmirror_create(struct dcdmirror_ioc_create *c)
 {
+	char remote[BDEVNAME_SIZE] = "missing";
 	struct dcdmirror *m;
 	int ret;
 
@@ -397,9 +415,11 @@ int dcdmirror_create(struct dcdmirror_ioc_create *c)
 			   msecs_to_jiffies(dcdmirror_bitmap_delay_ms));
 	dcdmirror_resync_kick(m);
 	mutex_unlock(&dcdmirror_devices_lock);
-	dcdmirror_info(m, "%s over %pg (local) and %pg (remote), %llu sectors, bitmap chunk %u KiB%s%s\n",
+	if (m->legs[1].bdev)
+		snprintf(remote, sizeof(remote), "%pg", m->legs[1].bdev);
+	dcdmirror_info(m, "%s over %pg (local) and %s (remote), %llu sectors, bitmap chunk %u KiB%s%s\n",
 		       c->flags & DCDMIRROR_CREATE_ASSEMBLE ? "assembled" : "created",
-		       m->legs[0].bdev, m->legs[1].bdev, (unsigned long long)m->sectors,
+		       m->legs[0].bdev, remote, (unsigned long long)m->sectors,
 		       1U << (m->bm.chunk_shift - 1), m->has_sb ? ", superblocks" : "",
 		       dcdmirror_resync_active(m) ? ", resync needed" : "");
 	return 0;
@@ -409,6 +429,7 @@ out_io_exit:
 out_put_legs:
 	/* a failed bitmap write may have queued a superblock update */
 	flush_work(&m->sb_work);
+	dcdmirror_timeout_exit(m);
 	dcdmirror_bitmap_exit(m);
 	dcdmirror_sb_exit(m);
 	dcdmirror_put_legs(m);
@@ -474,6 +495,8 @@ static void dcdmirror_destroy(struct dcdmirror *m, bool clean)
 	if (m->has_sb && clean)
 		dcdmirror_write_clean(m);
 	mutex_unlock(&m->sb_lock);
+	/* metadata I/O given up on counts itself off m when it ends */
+	dcdmirror_timeout_exit(m);
 	dcdmirror_bitmap_exit(m);
 	dcdmirror_sb_exit(m);
 	dcdmirror_put_legs(m);
@@ -508,7 +531,7 @@ out:
 	return ret;
 }
 
-/* Sleep until no leg of the array waits for or is in a resync. */
+/* Sleep until no leg of the array waits for or is in a resync, and no check runs. */
 int dcdmirror_wait(unsigned int index)
 {
 	struct dcdmirror *m;
@@ -524,7 +547,8 @@ int dcdmirror_wait(unsigned int index)
 			return -ENODEV;
 		}
 		/* held: it waits for a kick, not for time */
-		active = dcdmirror_resync_active(m) && !READ_ONCE(m->resync_held);
+		active = (dcdmirror_resync_active(m) && !READ_ONCE(m->resync_held)) ||
+			 dcdmirror_check_busy(m);
 		failed = READ_ONCE(m->resync_failed);
 		mutex_unlock(&dcdmirror_devices_lock);
 		if (!active)
@@ -551,6 +575,8 @@ int dcdmirror_set(struct dcdmirror_ioc_set *set)
 		dcdmirror_info(m, "resync rate %u KiB/s\n", set->resync_rate);
 		dcdmirror_resync_kick(m);
 	}
+	if (set->remote_timeout_ms)
+		dcdmirror_set_remote_timeout(m, set->remote_timeout_ms);
 	if (set->max_lag_kib)
 		WRITE_ONCE(m->max_lag_kib, set->max_lag_kib);
 	if (set->max_lag_ms)

@@ -95,7 +95,7 @@ int dcdmirror_sync_io(struct dcdmirror *m, unsigned int i, sector_t sector,
 		this_cpu_inc(leg->stats->reads);
 		this_cpu_add(leg->stats->read_bytes, bytes);
 	}
-	ret = sync_io_pages(leg->bdev, opf, sector, pages, bytes, PAGE_SIZE);
+	ret = dcdmirror_leg_io(m, i, opf, sector, pages, bytes, PAGE_SIZE);
 	if (ret)
 		this_cpu_inc(leg->stats->errors);
 	return ret;
@@ -145,7 +145,7 @@ static int dcdmirror_resync_chunk(struct dcdmirror *m, unsigned int src,
 }
 
 /* Sleep up to ms; false if the thread is to stop. */
-static bool dcdmirror_resync_sleep(struct dcdmirror *m, unsigned int ms)
+bool dcdmirror_resync_sleep(struct dcdmirror *m, unsigned int ms)
 {
 	wait_event_interruptible_timeout(m->resync_wq, kthread_should_stop(),
 					 msecs_to_jiffies(ms));
@@ -156,9 +156,8 @@ static bool dcdmirror_resync_sleep(struct dcdmirror *m, unsigned int ms)
  * Keep to the rate: bytes copied since mark may not be more than rate
  * allows for the time since mark. The mark moves when the rate changes.
  */
-static bool dcdmirror_resync_throttle(struct dcdmirror *m, unsigned long *mark,
-				      u64 *mark_bytes, unsigned int *rate,
-				      u64 bytes)
+bool dcdmirror_resync_throttle(struct dcdmirror *m, unsigned long *mark,
+			       u64 *mark_bytes, unsigned int *rate, u64 bytes)
 {
 	for (;;) {
 		unsigned int r = READ_ONCE(m->resync_rate);
@@ -206,7 +205,7 @@ static bool dcdmirror_resync_checkpoint(struct dcdmirror *m, unsigned int dst,
 		dcdmirror_io_end(m);
 		return false;
 	}
-	ret = blkdev_issue_flush(m->legs[dst].bdev);
+	ret = dcdmirror_leg_io(m, dst, REQ_OP_WRITE | REQ_PREFLUSH, 0, NULL, 0, 0);
 	if (ret) {
 		dcdmirror_err(m, "resync: cache flush of %pg failed: error %d\n", m->legs[dst].bdev,
 			      ret);
@@ -399,6 +398,9 @@ static bool dcdmirror_resync_end(struct dcdmirror *m, unsigned int dst)
 	spin_unlock_irq(&m->state_lock);
 	if (ok)
 		m->resync_ckpt = 0;
+	/* the rebuilt leg's superblock first (see dcdmirror_sb_write()) */
+	if (ok)
+		m->sb_first = dst;
 	if (ok && m->has_sb)
 		dcdmirror_sb_write(m, DCDMIRROR_SB_ACTIVE);
 	else if (ok && !dcdmirror_degraded(m))
@@ -466,12 +468,16 @@ static int dcdmirror_resync_thread(void *data)
 	while (!kthread_should_stop()) {
 		wait_event_interruptible(m->resync_wq, kthread_should_stop() ||
 					 (dcdmirror_resync_active(m) &&
-					  !READ_ONCE(m->resync_held)));
+					  !READ_ONCE(m->resync_held)) ||
+					 dcdmirror_check_pending(m));
 		if (kthread_should_stop())
 			break;
+		/* a resync first: a check compares in-sync legs only */
 		dst = dcdmirror_resync_target(m);
-		if (dst >= 0)
+		if (dst >= 0 && !READ_ONCE(m->resync_held))
 			dcdmirror_resync_run(m, dst);
+		else if (dcdmirror_check_pending(m))
+			dcdmirror_check_run(m);
 	}
 	return 0;
 }

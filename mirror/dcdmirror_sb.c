@@ -27,6 +27,12 @@ static int dcdmirror_sb_io(struct block_device *bdev, sector_t sector,
 }
 
 static_assert(sizeof(struct dcdmirror_sb) == DCDMIRROR_SB_SIZE);
+/*
+ * An error line names two legs and their generations: two descriptions,
+ * two device names (%pg, a disk name and a partition) and at most 128
+ * bytes of text around them.
+ */
+static_assert(2 * DCDMIRROR_GEN_DESC_LEN + 2 * 48 + 128 <= DCDMIRROR_ERROR_LEN);
 
 static u32 dcdmirror_sb_crc(struct dcdmirror_sb *sb)
 {
@@ -66,6 +72,7 @@ int dcdmirror_sb_init(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 	m->ctime = ktime_get_real_seconds();
 	m->events = 0;
 	m->has_sb = true;
+	dcdmirror_gen_init(m);
 	return 0;
 }
 
@@ -74,6 +81,26 @@ int dcdmirror_sb_init(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 	dcdmirror_create_err(c, "%pg: superblock: " fmt, bdev, ##__VA_ARGS__); \
 	-EINVAL;							\
 })
+
+/* The version 4 fields: generations, leg id, timeout, activity log. */
+static int dcdmirror_sb_check_gen(struct dcdmirror_ioc_create *c, struct block_device *bdev,
+				  struct dcdmirror_sb *sb)
+{
+	u32 flags = le32_to_cpu(sb->gen_flags), tmo = le32_to_cpu(sb->remote_timeout_ms);
+
+	if (flags & ~(DCDMIRROR_GEN_INCONSISTENT | DCDMIRROR_GEN_TAKEOVER))
+		return dcdmirror_sb_bad(c, bdev, "generation flags 0x%x are unknown", flags);
+	if (!sb->gen_current && !(flags & DCDMIRROR_GEN_INCONSISTENT))
+		return dcdmirror_sb_bad(c, bdev, "no generation");
+	if (!sb->leg_id)
+		return dcdmirror_sb_bad(c, bdev, "no leg id");
+	if (tmo && tmo != DCDMIRROR_REMOTE_TIMEOUT_OFF &&
+	    (tmo < DCDMIRROR_REMOTE_TIMEOUT_MIN || tmo > DCDMIRROR_REMOTE_TIMEOUT_MAX))
+		return dcdmirror_sb_bad(c, bdev, "remote timeout %u ms out of range", tmo);
+	if (!memchr(sb->gen_host, 0, sizeof(sb->gen_host)))
+		return dcdmirror_sb_bad(c, bdev, "host name not terminated");
+	return 0;
+}
 
 /*
  * Every field of the superblock of bdev as leg i (magic, checksum and
@@ -101,18 +128,28 @@ static int dcdmirror_sb_check(struct dcdmirror *m, unsigned int i,
 	if (le64_to_cpu(sb->sb_sector) != leg->sb_sector)
 		return dcdmirror_sb_bad(c, bdev, "says it is at sector %llu, it is at %llu",
 					le64_to_cpu(sb->sb_sector), (u64)leg->sb_sector);
-	if (le32_to_cpu(sb->leg) != i) {
+	if (role > DCDMIRROR_ROLE_REMOTE)
+		return dcdmirror_sb_bad(c, bdev, "role %u is unknown", role);
+	if (role != (le32_to_cpu(sb->leg) ? DCDMIRROR_ROLE_REMOTE : DCDMIRROR_ROLE_LOCAL))
+		return dcdmirror_sb_bad(c, bdev, "role %s, but it is the %s leg",
+					role == DCDMIRROR_ROLE_REMOTE ? "remote" : "local",
+					le32_to_cpu(sb->leg) ? "remote" : "local");
+	/*
+	 * From version 4 on the generations decide, whatever the roles were;
+	 * a leg assembled alone is judged by dcdmirror_sb_assemble_alone() (a
+	 * former remote leg takes over).
+	 */
+	if (le32_to_cpu(sb->version) < 4 && le32_to_cpu(sb->leg) != i && m->legs[!i].bdev) {
 		dcdmirror_create_err(c, "%pg is the %s leg of its array, given as the %s one",
 				     bdev, le32_to_cpu(sb->leg) ? "remote" : "local",
 				     i ? "remote" : "local");
 		return -EINVAL;
 	}
-	if (role > DCDMIRROR_ROLE_REMOTE)
-		return dcdmirror_sb_bad(c, bdev, "role %u is unknown", role);
-	if (role != (i ? DCDMIRROR_ROLE_REMOTE : DCDMIRROR_ROLE_LOCAL))
-		return dcdmirror_sb_bad(c, bdev, "role %s, but it is the %s leg",
-					role == DCDMIRROR_ROLE_REMOTE ? "remote" : "local",
-					i ? "remote" : "local");
+	if (le32_to_cpu(sb->version) >= 4) {
+		ret = dcdmirror_sb_check_gen(c, bdev, sb);
+		if (ret)
+			return ret;
+	}
 	if (le32_to_cpu(sb->mode) > DCDMIRROR_MODE_ASYNC)
 		return dcdmirror_sb_bad(c, bdev, "mode %u is unknown", le32_to_cpu(sb->mode));
 	if (state != DCDMIRROR_SB_CLEAN && state != DCDMIRROR_SB_ACTIVE)
@@ -147,7 +184,9 @@ static int dcdmirror_sb_check(struct dcdmirror *m, unsigned int i,
 	if (chunk > SZ_1G >> SECTOR_SHIFT)
 		return dcdmirror_sb_bad(c, bdev, "bitmap chunk of %u sectors: more than %u (1 GiB)",
 					chunk, SZ_1G >> SECTOR_SHIFT);
-	ret = dcdmirror_bitmap_chunk_shift(array, chunk << SECTOR_SHIFT, &shift);
+	/* an array created before version 4 may have a larger one (and no log) */
+	ret = dcdmirror_bitmap_chunk_shift(array, chunk << SECTOR_SHIFT,
+					   DCDMIRROR_BITMAP_MAX_BYTES, &shift);
 	if (ret)
 		return dcdmirror_sb_bad(c, bdev,
 					"the bitmap of %llu chunks of %u sectors is larger than its area of %u bytes",
@@ -244,97 +283,74 @@ static bool dcdmirror_sb_resume(struct dcdmirror *m, struct dcdmirror_sb *src,
 	return true;
 }
 
-/*
- * Start from the legs' superblocks: they must belong to the same array. The
- * leg with more events is the source; the other one is stale and resynced,
- * by bitmap if it is recent enough; a resync that was stopped resumes at
- * its checkpoint. After a stop that was not clean, the chunks the bitmap
- * marks are copied from the local leg to the remote one.
- */
-int dcdmirror_sb_assemble(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
+/* The array's settings, from the source leg's superblock. */
+static void dcdmirror_sb_settings(struct dcdmirror *m, struct dcdmirror_sb *sb,
+				  struct dcdmirror_ioc_create *c)
 {
-	struct dcdmirror_sb *sb[DCDMIRROR_MAX_LEGS];
-	struct page *pages[DCDMIRROR_MAX_LEGS] = { };
-	unsigned int i, src = 0, stale;
-	u64 ev[DCDMIRROR_MAX_LEGS];
-	bool full = false;
-	int ret;
+	u32 tmo;
 
-	m->sb_page = alloc_page(GFP_KERNEL);
-	for (i = 0; i < m->nr_legs; i++)
-		pages[i] = alloc_page(GFP_KERNEL);
-	if (!m->sb_page || !pages[0] || !pages[1]) {
-		dcdmirror_create_err(c, "out of memory");
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < m->nr_legs; i++) {
-		sb[i] = page_address(pages[i]);
-		ret = dcdmirror_sb_read(m, i, m->legs[i].bdev, pages[i], c);
-		if (ret)
-			goto out;
-		ev[i] = le64_to_cpu(sb[i]->events);
-	}
-	ret = -EINVAL;
-	if (memcmp(sb[1]->uuid, sb[0]->uuid, sizeof(sb[0]->uuid)) ||
-	    sb[1]->array_sectors != sb[0]->array_sectors ||
-	    sb[1]->bitmap_chunk_sectors != sb[0]->bitmap_chunk_sectors) {
-		dcdmirror_create_err(c, "%pg and %pg belong to different arrays",
-				     m->legs[0].bdev, m->legs[1].bdev);
-		goto out;
-	}
-	if (ev[1] > ev[0])
-		src = 1;
-	stale = !src;
-	memcpy(m->uuid, sb[src]->uuid, sizeof(m->uuid));
-	m->sectors = le64_to_cpu(sb[src]->array_sectors);
-	m->mode = le32_to_cpu(sb[src]->mode);
-	m->max_lag_kib = le32_to_cpu(sb[src]->max_lag_kib);
+	memcpy(m->uuid, sb->uuid, sizeof(m->uuid));
+	m->sectors = le64_to_cpu(sb->array_sectors);
+	m->mode = le32_to_cpu(sb->mode);
+	m->max_lag_kib = le32_to_cpu(sb->max_lag_kib);
 	if (!m->max_lag_kib || m->max_lag_kib > DCDMIRROR_MAX_LAG_KIB_MAX)
 		m->max_lag_kib = DCDMIRROR_MAX_LAG_KIB_DEFAULT;
-	m->max_lag_ms = le32_to_cpu(sb[src]->max_lag_ms);
+	m->max_lag_ms = le32_to_cpu(sb->max_lag_ms);
 	if (!m->max_lag_ms || m->max_lag_ms > DCDMIRROR_MAX_LAG_MS_MAX)
 		m->max_lag_ms = DCDMIRROR_MAX_LAG_MS_DEFAULT;
-	m->async_flags = le32_to_cpu(sb[src]->async_flags) & DCDMIRROR_ASYNC_FLUSH_LOCAL;
-	m->events = ev[src];
-	m->events_cleared = le64_to_cpu(sb[src]->events_cleared);
-	m->ctime = le64_to_cpu(sb[src]->ctime);
-	m->resync_rate = le32_to_cpu(sb[src]->resync_rate);
+	m->async_flags = le32_to_cpu(sb->async_flags) & DCDMIRROR_ASYNC_FLUSH_LOCAL;
+	m->events_cleared = le64_to_cpu(sb->events_cleared);
+	m->ctime = le64_to_cpu(sb->ctime);
+	m->resync_rate = le32_to_cpu(sb->resync_rate);
 	if (m->resync_rate < DCDMIRROR_RESYNC_RATE_MIN ||
 	    m->resync_rate > DCDMIRROR_RESYNC_RATE_MAX)
 		m->resync_rate = DCDMIRROR_RESYNC_RATE_DEFAULT;
-	if (le32_to_cpu(sb[src]->state) != DCDMIRROR_SB_CLEAN)
-		m->unclean = true;
-	ret = dcdmirror_bitmap_init(m, ilog2(le32_to_cpu(sb[src]->bitmap_chunk_sectors)));
-	if (ret) {
-		dcdmirror_create_err(c, "out of memory");
-		goto out;
+	/* given at assemble, else what the array had (0, none before version 4: the default) */
+	tmo = le32_to_cpu(sb->version) >= 4 ? le32_to_cpu(sb->remote_timeout_ms) : 0;
+	m->remote_timeout_ms = c->remote_timeout_ms ?: tmo ?: DCDMIRROR_REMOTE_TIMEOUT_DEFAULT;
+}
+
+/* The generation a leg's superblock records (none before version 4). */
+static void dcdmirror_sb_gen(struct dcdmirror *m, unsigned int i, struct dcdmirror_sb *sb,
+			     struct dcdmirror_gen *gen)
+{
+	memset(gen, 0, sizeof(*gen));
+	if (le32_to_cpu(sb->version) < 4) {
+		dcdmirror_gen_new_leg(m, i);
+		return;
 	}
-	m->has_sb = true;
-	ret = dcdmirror_bitmap_load(m, src);
-	if (ret) {
+	dcdmirror_gen_from_sb(gen, sb);
+	m->legs[i].id = le64_to_cpu(sb->leg_id);
+	m->legs[i].peer_id = le64_to_cpu(sb->peer_id);
+}
+
+/* Load the bitmap of leg i; or (merge) add its bits to those loaded. */
+static int dcdmirror_sb_bits(struct dcdmirror *m, unsigned int i, bool merge,
+			     struct dcdmirror_ioc_create *c)
+{
+	int ret = dcdmirror_bitmap_load(m, i, merge);
+
+	if (ret)
 		dcdmirror_create_err(c, "%pg: cannot read the bitmap: error %d",
-				     m->legs[src].bdev, ret);
-		goto out;
-	}
-	/* both legs get the source's bitmap at the first flush */
+				     m->legs[i].bdev, ret);
+	/* every leg gets the bitmap as it is now at the first flush */
+	spin_lock_irq(&m->bm.lock);
 	bitmap_set(m->bm.dirty_blocks, 0, m->bm.nr_blocks);
-	if (ev[stale] != ev[src]) {
-		/* bits were cleared after it left: the bitmap cannot tell */
-		full = ev[stale] < m->events_cleared;
-		dcdmirror_warn(m, "%pg has events %llu, %pg %llu: %pg is stale, %s resync\n",
-			       m->legs[src].bdev, ev[src], m->legs[stale].bdev, ev[stale],
-			       m->legs[stale].bdev, full ? "full" : "bitmap");
-	} else if (m->unclean) {
-		/* no resync was running: the rebuilt leg keeps older events */
-		stale = 1;
-		dcdmirror_warn(m, "was not stopped cleanly: resync of the chunks the bitmap marks\n");
-	} else {
-		ret = 0;
-		goto out;
-	}
+	spin_unlock_irq(&m->bm.lock);
+	return ret;
+}
+
+/*
+ * Leg stale is to be rebuilt from the other (with the bits now set, or all
+ * of them: full); a resync that was stopped resumes at its checkpoint. Its
+ * generation (legs[stale].gen, what its superblock keeps meanwhile) is set;
+ * by bitmap, it becomes the source's ancestor's (dcdmirror_gen_rebuild()).
+ */
+static void dcdmirror_sb_rebuild(struct dcdmirror *m, struct dcdmirror_sb **sb,
+				 unsigned int src, unsigned int stale, bool full)
+{
 	set_bit(DCDMIRROR_LEG_REBUILDING_BIT, &m->legs[stale].flags);
-	m->legs[stale].base_events = ev[stale];
+	m->legs[stale].base_events = le64_to_cpu(sb[stale]->events);
 	if (dcdmirror_sb_resume(m, sb[src], sb[stale], stale)) {
 		/* a full one has not looked at the chunks from there on */
 		full = full || m->resync_full;
@@ -349,7 +365,312 @@ int dcdmirror_sb_assemble(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 		if (full)
 			dcdmirror_bitmap_set_all(m);
 	}
-	ret = 0;
+	if (!full)
+		dcdmirror_gen_rebuild(m, stale);
+}
+
+/*
+ * Superblocks before version 4: the leg with more events is the source;
+ * the other one is stale and resynced, by bitmap if it is recent enough.
+ * After a stop that was not clean, the chunks the bitmap marks are copied
+ * from the local leg to the remote one.
+ */
+static int dcdmirror_sb_assemble_events(struct dcdmirror *m, struct dcdmirror_sb **sb,
+					struct dcdmirror_ioc_create *c)
+{
+	u64 ev0 = le64_to_cpu(sb[0]->events), ev1 = le64_to_cpu(sb[1]->events);
+	unsigned int src = ev1 > ev0, stale = !src;
+	bool full = false;
+	int ret;
+
+	dcdmirror_sb_settings(m, sb[src], c);
+	m->events = max(ev0, ev1);
+	ret = dcdmirror_bitmap_init(m, ilog2(le32_to_cpu(sb[src]->bitmap_chunk_sectors)));
+	if (ret) {
+		dcdmirror_create_err(c, "out of memory");
+		return ret;
+	}
+	m->has_sb = true;
+	ret = dcdmirror_sb_bits(m, src, false, c);
+	if (ret)
+		return ret;
+	/* a new generation from now on: the superblocks become version 4 */
+	dcdmirror_gen_init(m);
+	if (ev0 != ev1) {
+		/* bits were cleared after it left: the bitmap cannot tell */
+		full = le64_to_cpu(sb[stale]->events) < m->events_cleared;
+		dcdmirror_sb_rebuild(m, sb, src, stale, full);
+		dcdmirror_warn(m, "%pg has events %llu, %pg %llu: %pg is stale, %s resync of %llu chunks\n",
+			       m->legs[src].bdev, m->events, m->legs[stale].bdev,
+			       le64_to_cpu(sb[stale]->events), m->legs[stale].bdev,
+			       m->resync_full ? "full" : "bitmap", dcdmirror_bitmap_weight(m));
+	} else if (m->unclean) {
+		/* no resync was running: the rebuilt leg keeps older events */
+		stale = 1;
+		src = 0;
+		dcdmirror_sb_rebuild(m, sb, src, stale, full);
+		dcdmirror_warn(m, "was not stopped cleanly: resync of the chunks the bitmap marks (%llu)\n",
+			       dcdmirror_bitmap_weight(m));
+	}
+	return 0;
+}
+
+/* Which leg is the source and how much of the other to copy: a split brain. */
+static int dcdmirror_sb_split_brain(struct dcdmirror *m, struct dcdmirror_gen *gen,
+				    struct dcdmirror_ioc_create *c, unsigned int *src)
+{
+	char g0[DCDMIRROR_GEN_DESC_LEN], g1[DCDMIRROR_GEN_DESC_LEN];
+
+	if (c->flags & DCDMIRROR_CREATE_DISCARD_LOCAL) {
+		*src = 1;
+		return 0;
+	}
+	if (c->flags & DCDMIRROR_CREATE_DISCARD_REMOTE) {
+		*src = 0;
+		return 0;
+	}
+	dcdmirror_create_err(c, "split brain: %pg (%s) and %pg (%s) were both written since %016llx; --discard local|remote names the leg whose writes go",
+			     m->legs[0].bdev, dcdmirror_gen_describe(&gen[0], g0, sizeof(g0)),
+			     m->legs[1].bdev, dcdmirror_gen_describe(&gen[1], g1, sizeof(g1)),
+			     gen[0].bitmap);
+	return -EUCLEAN;
+}
+
+/*
+ * Two legs of version 4: their generations say which is the source and
+ * whether the other gets the bits (of both legs: what the source wrote
+ * since the other left, and what the other may hold that the source does
+ * not) or everything; a split brain is refused unless one side's writes
+ * are to be discarded.
+ */
+static int dcdmirror_sb_assemble_gen(struct dcdmirror *m, struct dcdmirror_sb **sb,
+				     struct dcdmirror_ioc_create *c)
+{
+	struct dcdmirror_gen gen[DCDMIRROR_MAX_LEGS];
+	bool discard = c->flags & (DCDMIRROR_CREATE_DISCARD_LOCAL |
+				   DCDMIRROR_CREATE_DISCARD_REMOTE);
+	enum dcdmirror_gen_order order;
+	unsigned int src = 0, i;
+	bool full = false, copy = true;
+	char g0[DCDMIRROR_GEN_DESC_LEN], g1[DCDMIRROR_GEN_DESC_LEN];
+	int ret;
+
+	for (i = 0; i < m->nr_legs; i++)
+		dcdmirror_sb_gen(m, i, sb[i], &gen[i]);
+	/* one of version 2 or 3 next to one that went on without it */
+	for (i = 0; i < m->nr_legs; i++)
+		if (le32_to_cpu(sb[i]->version) < 4)
+			dcdmirror_gen_of_v3(sb[i], &gen[!i], le64_to_cpu(sb[!i]->events_cleared),
+					    &gen[i]);
+	order = dcdmirror_gen_compare(&gen[0], &gen[1], m->unclean);
+	switch (order) {
+	case DCDMIRROR_GEN_EQUAL:
+		copy = false;
+		break;
+	case DCDMIRROR_GEN_UNCLEAN:
+		/*
+		 * From the leg that was the local one when it stopped, in
+		 * whichever slot it is given now: in async mode only it has
+		 * every write acknowledged (the other one lags).
+		 */
+		src = le32_to_cpu(sb[0]->role) != DCDMIRROR_ROLE_LOCAL &&
+		      le32_to_cpu(sb[1]->role) == DCDMIRROR_ROLE_LOCAL;
+		break;
+	case DCDMIRROR_GEN_A_FULL:
+		full = true;
+		break;
+	case DCDMIRROR_GEN_A_BITMAP:
+		break;
+	case DCDMIRROR_GEN_B_FULL:
+		full = true;
+		fallthrough;
+	case DCDMIRROR_GEN_B_BITMAP:
+		src = 1;
+		break;
+	case DCDMIRROR_GEN_SPLIT_FULL:
+		full = true;
+		fallthrough;
+	case DCDMIRROR_GEN_SPLIT_BITMAP:
+		ret = dcdmirror_sb_split_brain(m, gen, c, &src);
+		if (ret)
+			return ret;
+		break;
+	case DCDMIRROR_GEN_BOTH_INCONSISTENT:
+		dcdmirror_create_err(c, "%pg and %pg are both being rebuilt: neither holds the data",
+				     m->legs[0].bdev, m->legs[1].bdev);
+		return -EINVAL;
+	default:
+		dcdmirror_gen_describe(&gen[0], g0, sizeof(g0));
+		dcdmirror_gen_describe(&gen[1], g1, sizeof(g1));
+		dcdmirror_create_err(c, "%pg (%s) and %pg (%s) hold unrelated data",
+				     m->legs[0].bdev, g0, m->legs[1].bdev, g1);
+		return -EINVAL;
+	}
+	if (discard && order != DCDMIRROR_GEN_SPLIT_BITMAP && order != DCDMIRROR_GEN_SPLIT_FULL) {
+		dcdmirror_create_err(c, "--discard: %pg and %pg are not in split brain",
+				     m->legs[0].bdev, m->legs[1].bdev);
+		return -EINVAL;
+	}
+	dcdmirror_sb_settings(m, sb[src], c);
+	m->events = max(le64_to_cpu(sb[0]->events), le64_to_cpu(sb[1]->events));
+	m->gen = gen[src];
+	m->gen.flags &= ~DCDMIRROR_GEN_INCONSISTENT;
+	ret = dcdmirror_bitmap_init(m, ilog2(le32_to_cpu(sb[src]->bitmap_chunk_sectors)));
+	if (ret) {
+		dcdmirror_create_err(c, "out of memory");
+		return ret;
+	}
+	m->has_sb = true;
+	ret = dcdmirror_sb_bits(m, src, false, c);
+	/* the other leg's bits: what it may hold that the source lacks */
+	if (!ret && copy && !full)
+		ret = dcdmirror_sb_bits(m, !src, true, c);
+	if (ret)
+		return ret;
+	if (!copy) {
+		dcdmirror_gen_synced(m);
+		return 0;
+	}
+	m->legs[!src].gen = gen[!src];
+	dcdmirror_sb_rebuild(m, sb, src, !src, full);
+	/* the count, as add and the resync say it */
+	if (order == DCDMIRROR_GEN_UNCLEAN)
+		dcdmirror_warn(m, "was not stopped cleanly: resync of the chunks the bitmap marks (%llu), from %pg (the local leg when it stopped) to %pg\n",
+			       dcdmirror_bitmap_weight(m), m->legs[src].bdev, m->legs[!src].bdev);
+	else
+		dcdmirror_warn(m, "%pg (%s) is the source; %pg (%s) is stale, %s resync of %llu chunks%s\n",
+			       m->legs[src].bdev, dcdmirror_gen_describe(&gen[src], g0, sizeof(g0)),
+			       m->legs[!src].bdev,
+			       dcdmirror_gen_describe(&gen[!src], g1, sizeof(g1)),
+			       m->resync_full ? "full" : "bitmap", dcdmirror_bitmap_weight(m),
+			       discard ? " (its own writes discarded)" : "");
+	return 0;
+}
+
+/*
+ * One leg, the other missing (RUN): it must be the local one, or, with
+ * TAKEOVER, the remote one, which becomes the local one. A new generation
+ * starts at the first superblock write: from it on the bits record every
+ * chunk written.
+ */
+static int dcdmirror_sb_assemble_alone(struct dcdmirror *m, struct dcdmirror_sb *sb,
+				       struct dcdmirror_ioc_create *c)
+{
+	struct block_device *bdev = m->legs[0].bdev;
+	bool takeover = c->flags & DCDMIRROR_CREATE_TAKEOVER;
+	bool was_remote = le32_to_cpu(sb->role) == DCDMIRROR_ROLE_REMOTE;
+	int ret;
+
+	if (was_remote && !takeover) {
+		dcdmirror_create_err(c, "%pg was the remote leg of its array: --takeover makes it the local one (when the primary site is lost)",
+				     bdev);
+		return -EINVAL;
+	}
+	if (!was_remote && takeover) {
+		dcdmirror_create_err(c, "--takeover: %pg was the local leg of its array, not the remote one",
+				     bdev);
+		return -EINVAL;
+	}
+	/* before version 4 its own leg state says it */
+	if (le32_to_cpu(sb->version) >= 4 ?
+	    le32_to_cpu(sb->gen_flags) & DCDMIRROR_GEN_INCONSISTENT :
+	    le32_to_cpu(sb->leg_state[le32_to_cpu(sb->leg)]) == DCDMIRROR_LEG_REBUILDING) {
+		dcdmirror_create_err(c, "%pg was being rebuilt: it does not hold the data to run alone",
+				     bdev);
+		return -EINVAL;
+	}
+	dcdmirror_sb_settings(m, sb, c);
+	m->events = le64_to_cpu(sb->events);
+	dcdmirror_sb_gen(m, 0, sb, &m->gen);
+	if (!m->gen.uuid)
+		dcdmirror_gen_init(m);
+	m->takeover = takeover;
+	ret = dcdmirror_bitmap_init(m, ilog2(le32_to_cpu(sb->bitmap_chunk_sectors)));
+	if (ret) {
+		dcdmirror_create_err(c, "out of memory");
+		return ret;
+	}
+	m->has_sb = true;
+	ret = dcdmirror_sb_bits(m, 0, false, c);
+	if (ret)
+		return ret;
+	dcdmirror_warn(m, "%pg runs alone%s: the remote leg is missing%s\n", bdev,
+		       takeover ? " and takes over" : "",
+		       m->unclean ? " (not stopped cleanly: the bits stay for its return)" : "");
+	return 0;
+}
+
+/*
+ * Did the leg of version 4 of a pair (the other one of version 2 or 3) go on
+ * without the other, a takeover or a degraded start? Its generation then
+ * says what the other one is to it (dcdmirror_gen_of_v3()); the events
+ * cannot: they count superblock writes, not data.
+ */
+static bool dcdmirror_sb_went_on(struct dcdmirror_sb **sb)
+{
+	unsigned int i;
+
+	for (i = 0; i < DCDMIRROR_MAX_LEGS; i++)
+		if (le32_to_cpu(sb[i]->version) >= 4 && sb[i]->gen_bitmap &&
+		    !(le32_to_cpu(sb[i]->gen_flags) & DCDMIRROR_GEN_INCONSISTENT))
+			return true;
+	return false;
+}
+
+/*
+ * Start from the legs' superblocks: they must belong to the same array
+ * (uuid, size, bitmap chunk); then the generations (or, before version 4,
+ * the events) say which leg is the source.
+ */
+int dcdmirror_sb_assemble(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
+{
+	struct dcdmirror_sb *sb[DCDMIRROR_MAX_LEGS] = { };
+	struct page *pages[DCDMIRROR_MAX_LEGS] = { };
+	unsigned int i, present = 0;
+	bool v4 = true;
+	int ret;
+
+	m->sb_page = alloc_page(GFP_KERNEL);
+	for (i = 0; i < m->nr_legs; i++)
+		pages[i] = alloc_page(GFP_KERNEL);
+	if (!m->sb_page || !pages[0] || !pages[1]) {
+		dcdmirror_create_err(c, "out of memory");
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < m->nr_legs; i++) {
+		if (!m->legs[i].bdev)
+			continue;
+		sb[i] = page_address(pages[i]);
+		ret = dcdmirror_sb_read(m, i, m->legs[i].bdev, pages[i], c);
+		if (ret)
+			goto out;
+		present++;
+		v4 = v4 && le32_to_cpu(sb[i]->version) >= 4;
+		/* either leg's: a crash may come between the two superblocks */
+		if (sb[i]->state != cpu_to_le32(DCDMIRROR_SB_CLEAN))
+			m->unclean = true;
+	}
+	if (present == 1) {
+		ret = dcdmirror_sb_assemble_alone(m, sb[0], c);
+		goto out;
+	}
+	ret = -EINVAL;
+	if (memcmp(sb[1]->uuid, sb[0]->uuid, sizeof(sb[0]->uuid)) ||
+	    sb[1]->array_sectors != sb[0]->array_sectors ||
+	    sb[1]->bitmap_chunk_sectors != sb[0]->bitmap_chunk_sectors) {
+		dcdmirror_create_err(c, "%pg and %pg belong to different arrays",
+				     m->legs[0].bdev, m->legs[1].bdev);
+		goto out;
+	}
+	if (v4 || dcdmirror_sb_went_on(sb)) {
+		ret = dcdmirror_sb_assemble_gen(m, sb, c);
+	} else if (c->flags & (DCDMIRROR_CREATE_DISCARD_LOCAL | DCDMIRROR_CREATE_DISCARD_REMOTE)) {
+		dcdmirror_create_err(c, "--discard: %pg and %pg have no generations to be in split brain",
+				     m->legs[0].bdev, m->legs[1].bdev);
+	} else {
+		ret = dcdmirror_sb_assemble_events(m, sb, c);
+	}
 out:
 	for (i = 0; i < m->nr_legs; i++)
 		if (pages[i])
@@ -358,20 +679,26 @@ out:
 }
 
 /*
- * A leg added into slot i: 0 if bdev's superblock is of this array and
- * recent enough for a resync by bitmap (its events in *events), else why not
- * (logged).
+ * A leg added into slot i: how it is rebuilt (add->by_bitmap, its own bits
+ * merged or not, the generation its superblock keeps until the resync
+ * ends), from its superblock: a leg the array descends from by bitmap, an
+ * older, foreign or blank one fully; one newer than the array, or in split
+ * brain with it (unless discard: its own writes go), is refused: -EUCLEAN,
+ * the reason in err (DCDMIRROR_ERROR_LEN). -ENOMEM on no memory.
  */
-int dcdmirror_sb_check_leg(struct dcdmirror *m, unsigned int i,
-			   struct block_device *bdev, u64 *events)
+int dcdmirror_sb_check_leg(struct dcdmirror *m, unsigned int i, struct block_device *bdev,
+			   bool discard, struct dcdmirror_add *add, char *err)
 {
 	struct dcdmirror_ioc_create *c;
 	struct dcdmirror_sb *sb;
 	struct page *page;
 	sector_t sb_sector = m->legs[i].sb_sector;
 	sector_t bitmap_sector = m->legs[i].bitmap_sector;
+	enum dcdmirror_gen_order order;
+	char g0[DCDMIRROR_GEN_DESC_LEN], g1[DCDMIRROR_GEN_DESC_LEN];
 	int ret;
 
+	memset(add, 0, sizeof(*add));
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	page = alloc_page(GFP_KERNEL);
 	if (!c || !page) {
@@ -380,28 +707,81 @@ int dcdmirror_sb_check_leg(struct dcdmirror *m, unsigned int i,
 	}
 	c->index = m->index;
 	sb = page_address(page);
-	ret = dcdmirror_sb_read(m, i, bdev, page, c);
-	if (ret)
-		goto out;
-	ret = -ESTALE;
+	if (dcdmirror_sb_read(m, i, bdev, page, c))
+		goto full;
 	if (memcmp(sb->uuid, m->uuid, sizeof(m->uuid)) ||
 	    le64_to_cpu(sb->array_sectors) != m->sectors) {
 		dcdmirror_info(m, "%pg is a leg of another array\n", bdev);
-		goto out;
+		goto full;
 	}
-	*events = le64_to_cpu(sb->events);
-	if (*events < m->events_cleared || *events > m->events) {
-		dcdmirror_info(m, "%pg has events %llu, the bitmap covers %llu..%llu\n", bdev,
-			       *events, m->events_cleared, m->events);
+	add->events = le64_to_cpu(sb->events);
+	if (le32_to_cpu(sb->version) >= 4) {
+		dcdmirror_gen_from_sb(&add->gen, sb);
+		add->id = le64_to_cpu(sb->leg_id);
+	} else if (m->gen.bitmap) {
+		/* the array went on without it: its generation says what it is */
+		dcdmirror_gen_of_v3(sb, &m->gen, m->events_cleared, &add->gen);
+	} else {
+		if (add->events < m->events_cleared || add->events > m->events) {
+			dcdmirror_info(m, "%pg has events %llu, the bitmap covers %llu..%llu\n",
+				       bdev, add->events, m->events_cleared, m->events);
+			goto full;
+		}
+		add->by_bitmap = true;
+		goto done;
+	}
+	order = dcdmirror_gen_compare(&m->gen, &add->gen, true);
+	switch (order) {
+	case DCDMIRROR_GEN_EQUAL:
+	case DCDMIRROR_GEN_UNCLEAN:
+	case DCDMIRROR_GEN_A_BITMAP:
+		add->by_bitmap = true;
+		add->merge_bits = true;
+		break;
+	case DCDMIRROR_GEN_SPLIT_BITMAP:
+	case DCDMIRROR_GEN_SPLIT_FULL:
+		if (!discard) {
+			snprintf(err, DCDMIRROR_ERROR_LEN,
+				 "split brain: the array (%s) and %pg (%s) were both written since %016llx; --discard throws away %pg's writes",
+				 dcdmirror_gen_describe(&m->gen, g0, sizeof(g0)), bdev,
+				 dcdmirror_gen_describe(&add->gen, g1, sizeof(g1)), m->gen.bitmap,
+				 bdev);
+			ret = -EUCLEAN;
+			goto out;
+		}
+		add->discarded = true;
+		add->by_bitmap = order == DCDMIRROR_GEN_SPLIT_BITMAP;
+		add->merge_bits = add->by_bitmap;
+		break;
+	case DCDMIRROR_GEN_B_BITMAP:
+	case DCDMIRROR_GEN_B_FULL:
+		snprintf(err, DCDMIRROR_ERROR_LEN,
+			 "%pg (%s) holds newer data than the array (%s): stop the array and assemble it with this leg",
+			 bdev, dcdmirror_gen_describe(&add->gen, g1, sizeof(g1)),
+			 dcdmirror_gen_describe(&m->gen, g0, sizeof(g0)));
+		ret = -EUCLEAN;
+		goto out;
+	default:
+		dcdmirror_info(m, "%pg (%s) is older than the array's bitmap reaches, or unrelated\n",
+			       bdev, dcdmirror_gen_describe(&add->gen, g1, sizeof(g1)));
+		break;
+	}
+	goto done;
+full:
+	add->by_bitmap = false;
+	memset(&add->gen, 0, sizeof(add->gen));
+done:
+	if (discard && !add->discarded) {
+		snprintf(err, DCDMIRROR_ERROR_LEN,
+			 "--discard: %pg is not in split brain with the array", bdev);
+		ret = -EINVAL;
 		goto out;
 	}
 	ret = 0;
 out:
-	/* on failure, the leg's sectors are those of the device it had */
-	if (ret) {
-		m->legs[i].sb_sector = sb_sector;
-		m->legs[i].bitmap_sector = bitmap_sector;
-	}
+	/* the leg keeps the sectors of the device it had until it is installed */
+	m->legs[i].sb_sector = sb_sector;
+	m->legs[i].bitmap_sector = bitmap_sector;
 	if (page)
 		__free_page(page);
 	kfree(c);
@@ -414,11 +794,36 @@ out:
  * With every leg in sync, bits may be cleared from now on: events_cleared
  * moves up. Called with sb_lock held (or before the array exists).
  */
+/*
+ * The generation the superblocks record from now on: a new one if a leg
+ * stopped getting writes (faulty, missing) or the array takes over; none
+ * diverging once every leg is in sync. Caller holds sb_lock.
+ */
+static void dcdmirror_sb_update_gen(struct dcdmirror *m)
+{
+	unsigned int i;
+	bool out = false;
+
+	for (i = 0; i < m->nr_legs; i++) {
+		unsigned int st = dcdmirror_leg_state(&m->legs[i]);
+
+		out = out || st == DCDMIRROR_LEG_FAULTY || st == DCDMIRROR_LEG_MISSING;
+	}
+	if (m->takeover || out)
+		dcdmirror_gen_rotate(m, m->takeover ? DCDMIRROR_GEN_TAKEOVER : 0);
+	m->takeover = false;
+	if (!dcdmirror_degraded(m)) {
+		dcdmirror_gen_synced(m);
+		for (i = 0; i < m->nr_legs; i++)
+			m->legs[i].peer_id = m->legs[!i].id;
+	}
+}
+
 int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 {
 	struct dcdmirror_sb *sb = page_address(m->sb_page);
 	bool in_sync = !dcdmirror_degraded(m);
-	unsigned int i, j, target = m->nr_legs;
+	unsigned int n, i, j, target = m->nr_legs;
 	int ret, err = 0;
 
 	/*
@@ -434,9 +839,19 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 			target = i;
 	if (in_sync)
 		m->events_cleared = m->events;
-	for (i = 0; i < m->nr_legs; i++) {
-		struct dcdmirror_leg *leg = &m->legs[i];
-		bool rebuilding = test_bit(DCDMIRROR_LEG_REBUILDING_BIT, &leg->flags);
+	dcdmirror_sb_update_gen(m);
+	/*
+	 * A leg just rebuilt is written first: a crash before the other one
+	 * leaves equal generations, one still recording a bitmap (a bitmap
+	 * resync of nearly nothing), not a full one.
+	 */
+	for (n = 0; n < m->nr_legs; n++) {
+		struct dcdmirror_leg *leg;
+		bool rebuilding;
+
+		i = n ? !m->sb_first : m->sb_first;
+		leg = &m->legs[i];
+		rebuilding = test_bit(DCDMIRROR_LEG_REBUILDING_BIT, &leg->flags);
 
 		/* a faulty leg keeps its older events: assemble sees it stale */
 		if (!leg->bdev || test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags))
@@ -480,9 +895,21 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 			sb->resync_offset = cpu_to_le64(m->resync_ckpt << m->bm.chunk_shift);
 			sb->resync_id = cpu_to_le64(m->resync_id);
 		}
+		/* a leg being rebuilt keeps its own generation, marked */
+		if (rebuilding) {
+			dcdmirror_gen_to_sb(&leg->gen, sb);
+			sb->gen_flags = cpu_to_le32(DCDMIRROR_GEN_INCONSISTENT);
+		} else {
+			dcdmirror_gen_to_sb(&m->gen, sb);
+		}
+		sb->leg_id = cpu_to_le64(leg->id);
+		sb->peer_id = cpu_to_le64(leg->peer_id);
+		sb->remote_timeout_ms = cpu_to_le32(READ_ONCE(m->remote_timeout_ms));
 		sb->crc = cpu_to_le32(dcdmirror_sb_crc(sb));
-		ret = dcdmirror_sb_io(leg->bdev, leg->sb_sector, m->sb_page,
-				      REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH | REQ_FUA);
+		atomic64_inc(&m->meta_writes);
+		ret = dcdmirror_leg_io(m, i, REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH | REQ_FUA,
+				       leg->sb_sector, &m->sb_page, DCDMIRROR_SB_SIZE,
+				       DCDMIRROR_SB_SIZE);
 		if (ret) {
 			dcdmirror_err(m, "%pg: superblock write failed: error %d\n",
 				      leg->bdev, ret);

@@ -370,7 +370,117 @@ static ssize_t read_errors_show(struct device *dev, struct device_attribute *att
 }
 static DEVICE_ATTR_RO(read_errors);
 
+/* "MS" or "off" (DCDMIRROR_REMOTE_TIMEOUT_OFF); the same is written. */
+static ssize_t remote_timeout_ms_show(struct device *dev, struct device_attribute *attr,
+				      char *buf)
+{
+	unsigned int ms = READ_ONCE(dev_to_dcdmirror(dev)->remote_timeout_ms);
+
+	if (ms == DCDMIRROR_REMOTE_TIMEOUT_OFF)
+		return sysfs_emit(buf, "off\n");
+	return sysfs_emit(buf, "%u\n", ms);
+}
+
+static ssize_t remote_timeout_ms_store(struct device *dev, struct device_attribute *attr,
+				       const char *buf, size_t len)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+	unsigned int ms;
+	int ret;
+
+	if (sysfs_streq(buf, "off")) {
+		ms = DCDMIRROR_REMOTE_TIMEOUT_OFF;
+	} else {
+		ret = dcdmirror_store_uint(m, "remote_timeout_ms", buf,
+					   DCDMIRROR_REMOTE_TIMEOUT_MIN,
+					   DCDMIRROR_REMOTE_TIMEOUT_MAX, &ms);
+		if (ret)
+			return ret;
+	}
+	dcdmirror_set_remote_timeout(m, ms);
+	return len;
+}
+static DEVICE_ATTR_RW(remote_timeout_ms);
+
+/* DCDMIRROR_GEN_* names, for "flags=" */
+static const char *const dcdmirror_gen_flag_names[] = { "inconsistent", "takeover" };
+
+/*
+ * "current=G bitmap=G history=G,G time=SECONDS host=NAME flags=F,..." of the
+ * in-sync legs (see mirror_format.h); "none" without superblocks.
+ */
+static ssize_t generation_show(struct device *dev, struct device_attribute *attr,
+			       char *buf)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+	struct dcdmirror_gen gen;
+	unsigned int i;
+	int len;
+
+	if (!m->has_sb)
+		return sysfs_emit(buf, "none\n");
+	mutex_lock(&m->sb_lock);
+	gen = m->gen;
+	mutex_unlock(&m->sb_lock);
+	len = sysfs_emit(buf,
+			 "current=%016llx bitmap=%016llx history=%016llx,%016llx time=%llu host=%.*s flags=",
+			 gen.uuid, gen.bitmap, gen.history[0], gen.history[1], gen.time,
+			 (int)sizeof(gen.host), gen.host[0] ? gen.host : "-");
+	if (!gen.flags)
+		len += sysfs_emit_at(buf, len, "-");
+	for (i = 0; i < ARRAY_SIZE(dcdmirror_gen_flag_names); i++)
+		if (gen.flags & BIT(i))
+			len += sysfs_emit_at(buf, len, "%s%s", dcdmirror_gen_flag_names[i],
+					     gen.flags >> (i + 1) ? "," : "");
+	return len + sysfs_emit_at(buf, len, "\n");
+}
+static DEVICE_ATTR_RO(generation);
+
+/* "local" or "remote": the leg reads come from, the source of a resync. */
+static ssize_t source_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+	int src = dcdmirror_read_leg(m);
+
+	return sysfs_emit(buf, "%s\n", src < 0 ? "none" : dcdmirror_role_name(&m->legs[src]));
+}
+static DEVICE_ATTR_RO(source);
+
+static const char *const dcdmirror_check_state_names[] = {
+	[DCDMIRROR_CHECK_NONE] = "none",
+	[DCDMIRROR_CHECK_RUNNING] = "running",
+	[DCDMIRROR_CHECK_DONE] = "done",
+	[DCDMIRROR_CHECK_STOPPED] = "stopped",
+};
+
+/*
+ * "STATE[,repair] chunks=POS/TOTAL mismatches=M repaired=R speed=KIB eta=S"
+ * of the check running or the last one; "none" if there was none.
+ */
+static ssize_t check_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+	struct dcdmirror_check_stats cs;
+	u64 speed, eta;
+
+	dcdmirror_check_progress(m, &cs, &speed, &eta);
+	if (cs.state == DCDMIRROR_CHECK_NONE)
+		return sysfs_emit(buf, "%s\n", dcdmirror_check_pending(m) ? "pending" : "none");
+	return sysfs_emit(buf,
+			  "%s%s chunks=%llu/%llu mismatches=%llu repaired=%llu speed=%llu eta=%llu\n",
+			  dcdmirror_check_state_names[cs.state],
+			  cs.flags & DCDMIRROR_CHECK_REPAIR ? ",repair" : "", cs.pos, cs.total,
+			  cs.mismatches, cs.repaired, speed, eta);
+}
+static DEVICE_ATTR_RO(check);
+
 static struct attribute *dcdmirror_attrs[] = {
+	&dev_attr_remote_timeout_ms.attr,
+	&dev_attr_generation.attr,
+	&dev_attr_source.attr,
+	&dev_attr_check.attr,
 	&dev_attr_mode.attr,
 	&dev_attr_state.attr,
 	&dev_attr_legs.attr,
@@ -397,6 +507,35 @@ const struct attribute_group *dcdmirror_attr_groups[] = {
 	NULL,
 };
 
+/* A progress bar of permille, 20 characters, mdstat's. */
+static void dcdmirror_proc_bar(struct seq_file *seq, unsigned int permille)
+{
+	unsigned int i, bar = permille / 50;
+
+	seq_puts(seq, "      [");
+	for (i = 0; i < 20; i++)
+		seq_putc(seq, i < bar ? '=' : i == bar ? '>' : '.');
+	seq_puts(seq, "]  ");
+}
+
+/* The check running: mdstat's "check = P% (pos/total)" line. */
+static void dcdmirror_proc_check(struct seq_file *seq, struct dcdmirror *m)
+{
+	struct dcdmirror_check_stats cs;
+	unsigned int permille;
+	u64 speed, eta;
+
+	dcdmirror_check_progress(m, &cs, &speed, &eta);
+	if (cs.state != DCDMIRROR_CHECK_RUNNING || !cs.total)
+		return;
+	permille = div64_u64(min(cs.pos, cs.total) * 1000, cs.total);
+	dcdmirror_proc_bar(seq, permille);
+	seq_printf(seq, "%s = %u.%u%% (%llu/%llu chunks) mismatches=%llu finish=%llu.%llumin speed=%lluK/sec\n",
+		   cs.flags & DCDMIRROR_CHECK_REPAIR ? "repair" : "check", permille / 10,
+		   permille % 10, cs.pos, cs.total, cs.mismatches, eta / 60, (eta % 60) / 6,
+		   speed);
+}
+
 /*
  * /proc/dcdmirror, in the manner of /proc/mdstat: per array its legs
  * ((F) faulty, (R) being rebuilt), [in-sync/all] [U_], the resync's
@@ -405,7 +544,7 @@ const struct attribute_group *dcdmirror_attr_groups[] = {
 static void dcdmirror_proc_array(struct seq_file *seq, struct dcdmirror *m)
 {
 	struct dcdmirror_resync_stats rs;
-	unsigned int i, n = 0, permille, bar;
+	unsigned int i, n = 0, permille;
 	u64 speed, eta;
 
 	seq_printf(seq, "dcdmirror%u : active raid1", m->index);
@@ -431,17 +570,15 @@ static void dcdmirror_proc_array(struct seq_file *seq, struct dcdmirror *m)
 	if (dcdmirror_resync_active(m)) {
 		if (rs.started && !rs.end && rs.total) {
 			permille = div64_u64(min(rs.chunks, rs.total) * 1000, rs.total);
-			bar = permille / 50;
-			seq_puts(seq, "      [");
-			for (i = 0; i < 20; i++)
-				seq_putc(seq, i < bar ? '=' : i == bar ? '>' : '.');
-			seq_printf(seq, "]  resync = %u.%u%% (%llu/%llu chunks) finish=%llu.%llumin speed=%lluK/sec\n",
+			dcdmirror_proc_bar(seq, permille);
+			seq_printf(seq, "resync = %u.%u%% (%llu/%llu chunks) finish=%llu.%llumin speed=%lluK/sec\n",
 				   permille / 10, permille % 10, rs.chunks, rs.total,
 				   eta / 60, (eta % 60) / 6, speed);
 		} else {
 			seq_puts(seq, "      resync=PENDING\n");
 		}
 	}
+	dcdmirror_proc_check(seq, m);
 	seq_printf(seq, "      bitmap: %llu/%llu chunks dirty, %uKB chunk\n\n",
 		   dcdmirror_bitmap_weight(m), m->bm.chunks, 1U << (m->bm.chunk_shift - 1));
 }

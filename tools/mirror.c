@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,8 +30,8 @@ const char mirror_usage[] =
 	"MIRROR DEVICES (/dev/dcdmirrorN)\n"
 	"    dcdctl create /dev/dcdmirrorN --local DEV --remote DEV [--mode sync|async]\n"
 	"           [--max-lag SIZE,MSms] [--async-flush both|local]\n"
-	"           [--metadata none|1] [--bitmap-chunk SIZE] [--resync-rate KIB]\n"
-	"           [--assume-clean]\n"
+	"           [--metadata 1|none] [--bitmap-chunk SIZE] [--resync-rate KIB]\n"
+	"           [--remote-timeout MS|off] [--assume-clean]\n"
 	"        Start /dev/dcdmirrorN, a RAID1 of the two block devices. Reads go\n"
 	"        to the local leg; a write goes to both legs and completes when\n"
 	"        both have completed it (--mode sync, the default). Both legs are\n"
@@ -47,44 +48,97 @@ const char mirror_usage[] =
 	"        legs (after fsync the data is stable at both sites); local: it\n"
 	"        is flushed on the local leg only and follows to the remote leg\n"
 	"        like any async write (after fsync it is stable locally only).\n"
-	"        --metadata none (default): no superblock, the array has the size\n"
-	"        of the smaller leg. --metadata 1: a superblock at the end of each\n"
-	"        leg (the last 1 MiB is reserved for metadata), so that the array\n"
-	"        can be assembled again; each leg stays a plain copy from sector 0;\n"
-	"        the write-intent bitmap is kept there too. --bitmap-chunk: bytes a\n"
-	"        bitmap bit covers (a power of two; default 64K, larger if needed to\n"
-	"        fit). --resync-rate: resync limit in KiB/s (default 102400).\n"
+	"        --metadata 1 (default): a superblock at the end of each leg (the\n"
+	"        last 1 MiB is reserved for metadata), so that the array can be\n"
+	"        assembled again, degraded, or at the other site; each leg stays a\n"
+	"        plain copy from sector 0; the write-intent bitmap and the data\n"
+	"        generations are kept there too. --metadata none: no superblock,\n"
+	"        the array has the size of the smaller leg and cannot be\n"
+	"        assembled again. --bitmap-chunk: bytes a bitmap bit covers (a\n"
+	"        power of two; default 64K, larger if needed to fit).\n"
+	"        --resync-rate: resync limit in KiB/s (default 102400).\n"
 	"        The remote leg is first copied from the local one in the\n"
 	"        background (the array is usable meanwhile); --assume-clean skips\n"
 	"        that copy when the legs are known to be equal (e.g. both zeroed).\n"
-	"    dcdctl assemble /dev/dcdmirrorN --local DEV --remote DEV\n"
-	"        Start /dev/dcdmirrorN again from the superblocks of its legs; they\n"
-	"        must belong to the same array, in the same roles. A stale leg is\n"
-	"        resynced (by bitmap when it can be); after a stop that was not\n"
-	"        clean, the chunks the bitmap marks are copied to the remote leg.\n"
+	"        --remote-timeout (default 5000 ms): in sync mode, a remote write\n"
+	"        not completed in MS milliseconds, while no other one completed\n"
+	"        either (a slow link that makes progress is waited for), marks the\n"
+	"        remote leg faulty (its chunks stay dirty in the bitmap) and\n"
+	"        completes once the local leg has it, so that a cut link stalls\n"
+	"        writes for about MS instead of the 13-16 s iSCSI takes to fail;\n"
+	"        100 to 3600000, or off to wait as long as the remote disk takes.\n"
+	"    dcdctl assemble /dev/dcdmirrorN --local DEV --remote DEV|missing [--run]\n"
+	"           [--takeover] [--discard local|remote] [--remote-timeout MS|off]\n"
+	"        Start /dev/dcdmirrorN again from the superblocks of its legs. Their\n"
+	"        data generations tell which leg holds the newer data: it is the\n"
+	"        source, and the other is rebuilt from it by bitmap when it can be\n"
+	"        (the chunks to copy are counted in detail, sysfs and the kernel\n"
+	"        log), else fully; after a stop that was not clean, the chunks the\n"
+	"        bitmap marks are copied. A leg of another array, or still\n"
+	"        exported by LIO or otherwise open, is refused.\n"
+	"        --remote missing: start without the remote leg (the link or the\n"
+	"        remote site is down); refused without --run, which starts the\n"
+	"        array degraded on the local leg alone. Every write then sets its\n"
+	"        bits, and a later dcdctl add of the remote leg copies exactly the\n"
+	"        chunks written meanwhile.\n"
+	"        --takeover (only with --remote missing --run): the primary site is\n"
+	"        lost and the remote site takes over. DEV was the remote leg of the\n"
+	"        array; it becomes the local leg of a new data generation, and its\n"
+	"        bitmap records every chunk written from then on. Without\n"
+	"        --takeover a former remote leg given as --local is refused.\n"
+	"        Failback, at the original site: assemble --local A --remote B,\n"
+	"        where B has taken over: B is the source and A is rebuilt from it,\n"
+	"        copying the chunks B wrote since the takeover and those A held\n"
+	"        dirty when it went down, nothing else.\n"
+	"        --discard local|remote (split brain, with both legs): when each\n"
+	"        leg has been written on its own since they were last in sync,\n"
+	"        assemble refuses with one line that names both legs and their\n"
+	"        generations; --discard names the leg whose own writes are thrown\n"
+	"        away: it is rebuilt from the other by the union of both bitmaps.\n"
+	"        --remote-timeout (default: the superblock's): as for create.\n"
 	"    dcdctl detail /dev/dcdmirrorN\n"
-	"        Show size, state, mode, bitmap, resync progress and the legs with\n"
-	"        their state, I/O counters and latency.\n"
+	"        Show size, state, mode, the data generation (current, bitmap,\n"
+	"        history; when and where the current one started) and the source\n"
+	"        leg, bitmap, resync and check progress, and the legs with their\n"
+	"        state, I/O counters and latency.\n"
 	"    dcdctl fail /dev/dcdmirrorN DEV|local|remote\n"
 	"        Mark a leg faulty (refused for the last in-sync leg).\n"
 	"    dcdctl remove /dev/dcdmirrorN DEV|local|remote\n"
 	"        Release a faulty leg.\n"
-	"    dcdctl add /dev/dcdmirrorN DEV\n"
-	"        Add DEV as the missing leg, or re-add the faulty leg DEV. A leg of\n"
-	"        this array recent enough is resynced by bitmap, any other fully.\n"
+	"    dcdctl add /dev/dcdmirrorN DEV [--discard local|remote]\n"
+	"        Add DEV as the missing leg, or re-add the faulty leg DEV. A leg\n"
+	"        whose generation the array's descends from (it missed writes) is\n"
+	"        resynced by bitmap, an older or foreign one fully. A leg written on\n"
+	"        its own meanwhile (split brain) is refused unless --discard names\n"
+	"        it, local or remote as the slot it is added to: its own writes\n"
+	"        are thrown away and it is rebuilt by the union of both bitmaps.\n"
+	"    dcdctl check /dev/dcdmirrorN [--repair] [--cancel] [--wait]\n"
+	"        Compare the legs chunk by chunk at the resync rate while the array\n"
+	"        is in use (an online verify), count the chunks that differ and\n"
+	"        log their ranges; --repair also copies the source leg's data over\n"
+	"        them. It returns at once: progress and result in detail, sysfs\n"
+	"        dcdmirror/check and /proc/dcdmirror; --wait waits for the end and\n"
+	"        prints the result. --cancel stops a running check. Refused while\n"
+	"        a leg is not in sync or a resync runs.\n"
 	"    dcdctl wait /dev/dcdmirrorN\n"
-	"        Wait until no resync is due or running; exit 1 if it failed.\n"
+	"        Wait until no resync or check is due or running; exit 1 if the\n"
+	"        resync failed.\n"
 	"    dcdctl set /dev/dcdmirrorN [--resync-rate KIB] [--mode sync|async]\n"
 	"           [--max-lag SIZE,MSms] [--async-flush both|local]\n"
-	"        Change the resync rate limit, the mode and the async bounds at run\n"
-	"        time (also sysfs dcdmirror/{resync_rate,mode,max_lag,async_flush});\n"
-	"        writes in flight keep the mode they started with.\n"
+	"           [--remote-timeout MS|off]\n"
+	"        Change the resync rate limit, the mode, the async bounds and the\n"
+	"        remote timeout at run time (also sysfs dcdmirror/{resync_rate,\n"
+	"        mode,max_lag,async_flush,remote_timeout_ms}); writes in flight\n"
+	"        keep the mode they started with.\n"
 	"    dcdctl stop /dev/dcdmirrorN\n"
 	"        Stop the mirror and release its legs; refused while it is open.\n"
-	"        A resync running stops (it goes on at the next assemble). With\n"
-	"        superblocks, they are marked clean.\n"
+	"        A resync running stops (it goes on at the next assemble), a check\n"
+	"        too. With superblocks, they are marked clean.\n"
 	"    dcdctl examine DEV\n"
-	"        Print the dcdmirror superblock of a leg.\n";
+	"        Print the dcdmirror superblock of a leg: its array, role, state,\n"
+	"        data generations (current, bitmap, history; when and where the\n"
+	"        current one started), the source leg as this leg knows it, the\n"
+	"        bitmap and the resync checkpoint.\n";
 
 static int open_ctl(void)
 {
@@ -151,6 +205,49 @@ static int parse_async_flush(const char *verb, const char *s, uint32_t *flags)
 	return 0;
 }
 
+/* --remote-timeout MS|off */
+static int parse_remote_timeout(const char *verb, const char *s, uint32_t *ms)
+{
+	uint64_t v;
+
+	if (!strcmp(s, "off")) {
+		*ms = DCDMIRROR_REMOTE_TIMEOUT_OFF;
+		return 0;
+	}
+	if (dcdctl_parse_uint(s, DCDMIRROR_REMOTE_TIMEOUT_MAX, &v) ||
+	    v < DCDMIRROR_REMOTE_TIMEOUT_MIN)
+		return dcdctl_err("%s: bad --remote-timeout '%s' (MS from %u to %u, or off)",
+				  verb, s, DCDMIRROR_REMOTE_TIMEOUT_MIN,
+				  DCDMIRROR_REMOTE_TIMEOUT_MAX);
+	*ms = (uint32_t)v;
+	return 0;
+}
+
+/* 0 (in a superblock): the default */
+static const char *remote_timeout_str(uint32_t ms, char *buf, size_t len)
+{
+	if (ms == DCDMIRROR_REMOTE_TIMEOUT_OFF)
+		snprintf(buf, len, "off (remote writes wait as long as the remote disk takes)");
+	else if (!ms)
+		snprintf(buf, len, "%u ms (the default)", DCDMIRROR_REMOTE_TIMEOUT_DEFAULT);
+	else
+		snprintf(buf, len, "%u ms", ms);
+	return buf;
+}
+
+/* --discard local|remote: the slot it names */
+static int parse_discard(const char *verb, const char *s, unsigned int *slot)
+{
+	if (!strcmp(s, "local"))
+		*slot = 0;
+	else if (!strcmp(s, "remote"))
+		*slot = 1;
+	else
+		return dcdctl_err("%s: unknown --discard '%s' (expected local or remote: the leg whose own writes are thrown away)",
+				  verb, s);
+	return 0;
+}
+
 static const char *role_name(uint32_t role)
 {
 	switch (role) {
@@ -177,10 +274,122 @@ static const char *leg_state_name(uint32_t state)
 	return "unknown";
 }
 
+/* The first line of a small file, without its newline; -1 if unreadable. */
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	if (fgets(buf, (int)len, f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		ret = 0;
+	}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * The LIO backstore that exports block device rdev ("iblock_0/remote"), from
+ * configfs: target/core/iblock_N/NAME/udev_path names the device it opened.
+ * 0 and the name in buf, or -1 when none does.
+ */
+static int lio_backstore(dev_t rdev, char *buf, size_t len)
+{
+	const char *pat = "/sys/kernel/config/target/core/*/*/udev_path";
+	char path[4096], *end, *name;
+	struct stat st;
+	glob_t g;
+	size_t i;
+	int ret = -1;
+
+	if (glob(pat, 0, NULL, &g))
+		return -1;
+	for (i = 0; i < g.gl_pathc && ret; i++) {
+		if (read_line(g.gl_pathv[i], path, sizeof(path)) || !path[0] ||
+		    stat(path, &st) || !S_ISBLK(st.st_mode) || st.st_rdev != rdev)
+			continue;
+		/* .../core/iblock_0/remote/udev_path -> iblock_0/remote */
+		snprintf(path, sizeof(path), "%s", g.gl_pathv[i]);
+		end = strrchr(path, '/');
+		if (!end)
+			continue;
+		*end = '\0';
+		name = strstr(path, "/core/");
+		snprintf(buf, len, "%s", name ? name + 6 : path);
+		ret = 0;
+	}
+	globfree(&g);
+	return ret;
+}
+
+/* Where block device rdev is mounted, from mountinfo; -1 if it is not. */
+static int mount_point(dev_t rdev, char *buf, size_t len)
+{
+	char line[4096], want[32], mnt[4096];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "%u:%u", major(rdev), minor(rdev));
+	while (ret && fgets(line, sizeof(line), f)) {
+		char id[32];
+
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
+		if (sscanf(line, "%*s %*s %31s %*s %4095s", id, mnt) == 2 && !strcmp(id, want)) {
+			snprintf(buf, len, "%s", mnt);
+			ret = 0;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/* A device stacked on block device rdev (dcdmirror1, dm-3); -1 if none. */
+static int holder(dev_t rdev, char *buf, size_t len)
+{
+	char pat[96];
+	glob_t g;
+	int ret = -1;
+
+	snprintf(pat, sizeof(pat), "/sys/dev/block/%u:%u/holders/*", major(rdev), minor(rdev));
+	if (glob(pat, 0, NULL, &g))
+		return -1;
+	if (g.gl_pathc) {
+		const char *b = strrchr(g.gl_pathv[0], '/');
+
+		snprintf(buf, len, "%s", b ? b + 1 : g.gl_pathv[0]);
+		ret = 0;
+	}
+	globfree(&g);
+	return ret;
+}
+
+/*
+ * A leg cannot be opened exclusively: say who holds it, in one line.
+ * Returns 1 (an exit status).
+ */
+static int leg_busy(const char *path, dev_t rdev)
+{
+	char who[4096];
+
+	if (!lio_backstore(rdev, who, sizeof(who)))
+		return dcdctl_err("%s is exported by LIO (backstore %s): stop the export first (scripts/site unexport, or remove the backstore with targetcli)",
+				  path, who);
+	if (!mount_point(rdev, who, sizeof(who)))
+		return dcdctl_err("%s: device is in use: mounted on %s", path, who);
+	if (!holder(rdev, who, sizeof(who)))
+		return dcdctl_err("%s: device is in use by %s", path, who);
+	return dcdctl_err("%s: device is in use", path);
+}
+
 /*
  * Check a leg before asking the kernel, to name the path in the error:
  * exists, is a block device, not claimed by someone else (an exclusive open
- * fails with EBUSY while it is mounted or part of an array).
+ * fails with EBUSY while it is mounted, part of an array or exported by
+ * LIO). Nothing is written.
  */
 static int check_leg(const char *path, dev_t *rdev, int *lbs)
 {
@@ -191,7 +400,7 @@ static int check_leg(const char *path, dev_t *rdev, int *lbs)
 	fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == EBUSY)
-			dcdctl_err("%s: device is in use", path);
+			leg_busy(path, *rdev);
 		else
 			dcdctl_err("%s: %s", path, strerror(errno));
 		return -1;
@@ -215,13 +424,42 @@ static int parse_rate(const char *s, uint64_t *kib)
 	return 0;
 }
 
+/* The kernel refused a create or assemble: one line saying why. */
+static int create_failed(const char *verb, const char *dev, struct dcdmirror_ioc_create *c,
+			 const char *local, dev_t ldev, const char *remote, dev_t rdev)
+{
+	c->error[sizeof(c->error) - 1] = '\0';
+	if (errno == EEXIST)
+		return dcdctl_err("%s already exists", dev);
+	/* opened since check_leg() looked: say who holds it now */
+	if (errno == EBUSY && strstr(c->error, "in use")) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "%u:%u:", major(ldev), minor(ldev));
+		if (!strncmp(c->error, want, strlen(want)))
+			return leg_busy(local, ldev);
+		if (remote) {
+			snprintf(want, sizeof(want), "%u:%u:", major(rdev), minor(rdev));
+			if (!strncmp(c->error, want, strlen(want)))
+				return leg_busy(remote, rdev);
+		}
+	}
+	if (c->error[0])
+		return dcdctl_err("%s %s: %s", verb, dev, c->error);
+	return dcdctl_err("%s %s: %s (are dcdctl and dcdmirror.ko of the same version?)",
+			  verb, dev, strerror(errno));
+}
+
 static int do_create(const char *verb, const char *dev, unsigned int index,
 		     int argc, char **argv)
 {
 	const char *local = NULL, *remote = NULL, *mode = NULL, *metadata = NULL;
 	const char *chunk = NULL, *rate = NULL, *max_lag = NULL, *async_flush = NULL;
+	const char *timeout = NULL, *discard = NULL;
 	uint32_t mode_v = DCDMIRROR_MODE_SYNC, lag_kib = 0, lag_ms = 0, aflags = 0;
+	uint32_t timeout_ms = 0;
 	bool assemble = !strcmp(verb, "assemble"), assume_clean = false;
+	bool run = false, takeover = false, missing = false;
 	const struct dcdctl_opt create_opts[] = {
 		{ .name = "local", .takes_value = true, .value = &local },
 		{ .name = "remote", .takes_value = true, .value = &remote },
@@ -232,17 +470,23 @@ static int do_create(const char *verb, const char *dev, unsigned int index,
 		{ .name = "assume-clean", .flag = &assume_clean },
 		{ .name = "max-lag", .takes_value = true, .value = &max_lag },
 		{ .name = "async-flush", .takes_value = true, .value = &async_flush },
+		{ .name = "remote-timeout", .takes_value = true, .value = &timeout },
 		{ 0 }
 	};
 	const struct dcdctl_opt assemble_opts[] = {
 		{ .name = "local", .takes_value = true, .value = &local },
 		{ .name = "remote", .takes_value = true, .value = &remote },
+		{ .name = "run", .flag = &run },
+		{ .name = "takeover", .flag = &takeover },
+		{ .name = "discard", .takes_value = true, .value = &discard },
+		{ .name = "remote-timeout", .takes_value = true, .value = &timeout },
 		{ 0 }
 	};
 	struct dcdmirror_ioc_create c;
 	const char *pos[1];
 	uint64_t chunk_bytes = 0, rate_kib = 0;
-	dev_t ldev, rdev;
+	unsigned int discard_slot = 0;
+	dev_t ldev, rdev = 0;
 	int npos, llbs, rlbs, fd, ret;
 
 	if (dcdctl_parse(argc, argv, assemble ? assemble_opts : create_opts,
@@ -250,17 +494,24 @@ static int do_create(const char *verb, const char *dev, unsigned int index,
 		return 1;
 	if (!local)
 		return dcdctl_err("%s: missing --local DEV", verb);
+	if (!remote && assemble)
+		return dcdctl_err("%s: missing --remote DEV (or --remote missing --run)", verb);
 	if (!remote)
 		return dcdctl_err("%s: missing --remote DEV", verb);
+	missing = assemble && !strcmp(remote, "missing");
 	if (mode && parse_mode("create", mode, &mode_v))
 		return 1;
 	if (max_lag && parse_max_lag("create", max_lag, &lag_kib, &lag_ms))
 		return 1;
 	if (async_flush && parse_async_flush("create", async_flush, &aflags))
 		return 1;
+	if (timeout && parse_remote_timeout(verb, timeout, &timeout_ms))
+		return 1;
+	if (discard && parse_discard(verb, discard, &discard_slot))
+		return 1;
 	if (metadata && strcmp(metadata, "none") && strcmp(metadata, "1") &&
 	    strcmp(metadata, "1.0"))
-		return dcdctl_err("create: unknown metadata '%s' (expected none or 1)",
+		return dcdctl_err("create: unknown metadata '%s' (expected 1 or none)",
 				  metadata);
 	if (chunk && (dcdctl_parse_size(chunk, &chunk_bytes) || chunk_bytes < 4096 ||
 		      chunk_bytes > (1U << 30) || (chunk_bytes & (chunk_bytes - 1))))
@@ -268,14 +519,23 @@ static int do_create(const char *verb, const char *dev, unsigned int index,
 				  chunk);
 	if (rate && parse_rate(rate, &rate_kib))
 		return 1;
-	if (dcdctl_blockdev(local, &ldev) || dcdctl_blockdev(remote, &rdev))
+	if (takeover && !(missing && run))
+		return dcdctl_err("%s: --takeover only with --remote missing --run (the former remote leg starts alone, as the local one)",
+				  verb);
+	if (discard && missing)
+		return dcdctl_err("%s: --discard needs both legs (it names the one whose own writes are thrown away)",
+				  verb);
+	if (missing && !run)
+		return dcdctl_err("%s %s: the remote leg is missing: not started (--run starts it degraded on %s alone)",
+				  verb, dev, local);
+	if (dcdctl_blockdev(local, &ldev) || (!missing && dcdctl_blockdev(remote, &rdev)))
 		return 1;
-	if (ldev == rdev)
+	if (!missing && ldev == rdev)
 		return dcdctl_err("%s: %s and %s are the same device (%u:%u)", verb,
 				  local, remote, major(ldev), minor(ldev));
-	if (check_leg(local, &ldev, &llbs) || check_leg(remote, &rdev, &rlbs))
+	if (check_leg(local, &ldev, &llbs) || (!missing && check_leg(remote, &rdev, &rlbs)))
 		return 1;
-	if (llbs != rlbs)
+	if (!missing && llbs != rlbs)
 		return dcdctl_err("%s: %s and %s have different logical block sizes (%d and %d bytes)",
 				  verb, local, remote, llbs, rlbs);
 
@@ -290,29 +550,33 @@ static int do_create(const char *verb, const char *dev, unsigned int index,
 	c.max_lag_kib = lag_kib;
 	c.max_lag_ms = lag_ms;
 	c.async_flags = aflags;
-	if (assemble)
+	c.remote_timeout_ms = timeout_ms;
+	if (assemble) {
 		c.flags = DCDMIRROR_CREATE_ASSEMBLE;
-	else if (metadata && strcmp(metadata, "none"))
+		if (missing)
+			c.flags |= DCDMIRROR_CREATE_RUN;
+		if (takeover)
+			c.flags |= DCDMIRROR_CREATE_TAKEOVER;
+		if (discard)
+			c.flags |= discard_slot ? DCDMIRROR_CREATE_DISCARD_REMOTE :
+						  DCDMIRROR_CREATE_DISCARD_LOCAL;
+	} else if (!metadata || strcmp(metadata, "none")) {
 		c.flags = DCDMIRROR_CREATE_SUPERBLOCK;
+	}
 	if (assume_clean)
 		c.flags |= DCDMIRROR_CREATE_ASSUME_CLEAN;
 	c.bitmap_chunk = (uint32_t)chunk_bytes;
 	c.resync_rate = (uint32_t)rate_kib;
 	c.legs[0].major = major(ldev);
 	c.legs[0].minor = minor(ldev);
-	c.legs[1].major = major(rdev);
-	c.legs[1].minor = minor(rdev);
+	if (!missing) {
+		c.legs[1].major = major(rdev);
+		c.legs[1].minor = minor(rdev);
+	}
 	ret = ioctl(fd, DCDMIRROR_IOC_CREATE, &c);
 	close(fd);
-	if (ret) {
-		c.error[sizeof(c.error) - 1] = '\0';
-		if (errno == EEXIST)
-			return dcdctl_err("%s already exists", dev);
-		if (c.error[0])
-			return dcdctl_err("%s %s: %s", verb, dev, c.error);
-		return dcdctl_err("%s %s: %s (are dcdctl and dcdmirror.ko of the same version?)",
-				  verb, dev, strerror(errno));
-	}
+	if (ret)
+		return create_failed(verb, dev, &c, local, ldev, missing ? NULL : remote, rdev);
 	return 0;
 }
 
@@ -338,10 +602,80 @@ static int get_info(const char *dev, unsigned int index,
 	return 0;
 }
 
+static const char *time_str(uint64_t t, char *buf, size_t len);
+
+/*
+ * The data generation of an array or a leg (superblock version 4): which
+ * data it holds, since when and where, and from which one its bitmap
+ * records the chunks written.
+ */
+static void print_gen(uint64_t cur, uint64_t bitmap, const uint64_t *history, uint64_t when,
+		      const char *host, size_t host_len, uint32_t flags)
+{
+	char t[40], hostname[64];
+
+	if (!cur) {
+		printf("       Generation : none\n");
+		return;
+	}
+	snprintf(hostname, sizeof(hostname), "%.*s", (int)host_len, host);
+	printf("       Generation : %016" PRIx64 "\n", cur);
+	printf(" Generation Start : %s on %s%s\n", time_str(when, t, sizeof(t)),
+	       hostname[0] ? hostname : "an unknown host",
+	       flags & DCDMIRROR_GEN_TAKEOVER ? ", at a takeover" : "");
+	if (flags & DCDMIRROR_GEN_INCONSISTENT)
+		printf(" Generation Flags : inconsistent (being rebuilt: not a source)%s\n",
+		       flags & DCDMIRROR_GEN_TAKEOVER ? ", takeover" : "");
+	else if (flags & DCDMIRROR_GEN_TAKEOVER)
+		printf(" Generation Flags : takeover\n");
+	if (bitmap)
+		printf("Bitmap Generation : %016" PRIx64 " (the bitmap holds every chunk written since)\n",
+		       bitmap);
+	else
+		printf("Bitmap Generation : none (the legs were in sync)\n");
+	if (history[0] && history[1])
+		printf("Older Generations : %016" PRIx64 ", %016" PRIx64 "\n", history[0],
+		       history[1]);
+	else if (history[0] || history[1])
+		printf("Older Generations : %016" PRIx64 "\n",
+		       history[0] ? history[0] : history[1]);
+	else
+		printf("Older Generations : none\n");
+}
+
+/* The running check (online verify), or the last one. */
+static void print_check(const struct dcdmirror_ioc_info *info)
+{
+	uint64_t total = info->check_total, pos = info->check_pos;
+	const char *what = info->check_flags & DCDMIRROR_CHECK_REPAIR ? "check and repair" :
+									"check";
+	double pct = total ? 100.0 * (double)(pos < total ? pos : total) / (double)total : 0.0;
+
+	switch (info->check_state) {
+	case DCDMIRROR_CHECK_NONE:
+		printf("            Check : none since the array started\n");
+		return;
+	case DCDMIRROR_CHECK_RUNNING:
+		printf("            Check : %s running, %.1f%% (chunk %" PRIu64 " of %" PRIu64
+		       "), %u KiB/s\n", what, pct, pos, total, info->check_speed);
+		break;
+	case DCDMIRROR_CHECK_DONE:
+		printf("            Check : %s done, %" PRIu64 " chunks in %" PRIu64 " ms\n", what,
+		       total, (uint64_t)info->check_msecs);
+		break;
+	default:
+		printf("            Check : %s stopped at chunk %" PRIu64 " of %" PRIu64 "\n", what,
+		       pos, total);
+		break;
+	}
+	printf(" Check Mismatches : %" PRIu64 " chunks differ, %" PRIu64 " repaired\n",
+	       (uint64_t)info->check_mismatches, (uint64_t)info->check_repaired);
+}
+
 static int do_detail(const char *dev, unsigned int index, int argc, char **argv)
 {
 	struct dcdmirror_ioc_info info;
-	char h[32], name[160];
+	char h[32], h2[80], name[160];
 	unsigned int i, active = 0;
 	const char *pos[1];
 	int npos;
@@ -378,12 +712,21 @@ static int do_detail(const char *dev, unsigned int index, int argc, char **argv)
 	printf("      Active Legs : %u of %u\n", active, info.nr_legs);
 	printf("       Open Count : %u\n", info.open_count);
 	if (info.flags & DCDMIRROR_INFO_SUPERBLOCK) {
+		uint64_t history[2] = { info.gen_history[0], info.gen_history[1] };
+
 		printf("         Metadata : 1 (superblock at the end of each leg)\n");
 		printf("             UUID : %s\n", dcdctl_uuid(info.uuid, name));
 		printf("           Events : %" PRIu64 "\n", (uint64_t)info.events);
+		print_gen(info.gen_current, info.gen_bitmap, history, info.gen_time,
+			  info.gen_host, sizeof(info.gen_host), info.gen_flags);
 	} else {
 		printf("         Metadata : none\n");
 	}
+	if (info.source_leg < DCDMIRROR_MAX_LEGS)
+		printf("           Source : leg %u (%s)\n", info.source_leg,
+		       role_name(info.legs[info.source_leg].role));
+	printf("   Remote Timeout : %s\n",
+	       remote_timeout_str(info.remote_timeout_ms, h2, sizeof(h2)));
 	if (info.flags & DCDMIRROR_INFO_UNCLEAN)
 		printf("          Warning : assembled after a stop that was not clean\n");
 	printf("     Bitmap Chunk : %s\n", dcdctl_human(info.bitmap_chunk, h, sizeof(h)));
@@ -414,6 +757,7 @@ static int do_detail(const char *dev, unsigned int index, int argc, char **argv)
 			       (uint64_t)info.resync_checkpoint,
 			       info.resync_full ? "full" : "bitmap");
 	}
+	print_check(&info);
 	printf("  Max Read Errors : %u\n", info.max_read_errors);
 	printf("\n");
 	printf("   Number   Major   Minor   Role     State      Size        Device\n");
@@ -500,36 +844,80 @@ static int do_stop(const char *dev, unsigned int index, int argc, char **argv)
 	return 0;
 }
 
-/* fail, remove: DEV or local/remote; add: DEV. */
+/*
+ * The slot an add of rdev fills, as the kernel picks it: the faulty leg
+ * holding the same device (a re-add), else the missing one, else a faulty
+ * one. -1 when there is none (the kernel says why).
+ */
+static int add_slot(const struct dcdmirror_ioc_info *info, dev_t rdev)
+{
+	unsigned int i;
+
+	for (i = 0; i < info->nr_legs && i < DCDMIRROR_MAX_LEGS; i++)
+		if (info->legs[i].state == DCDMIRROR_LEG_FAULTY &&
+		    info->legs[i].major == major(rdev) && info->legs[i].minor == minor(rdev))
+			return (int)i;
+	for (i = 0; i < info->nr_legs && i < DCDMIRROR_MAX_LEGS; i++)
+		if (info->legs[i].state == DCDMIRROR_LEG_MISSING)
+			return (int)i;
+	for (i = 0; i < info->nr_legs && i < DCDMIRROR_MAX_LEGS; i++)
+		if (info->legs[i].state == DCDMIRROR_LEG_FAULTY)
+			return (int)i;
+	return -1;
+}
+
+/* fail, remove: DEV or local/remote; add: DEV [--discard local|remote]. */
 static int do_leg_op(const char *verb, const char *dev, unsigned int index,
 		     int argc, char **argv)
 {
 	struct dcdmirror_ioc_leg_op op;
+	const char *discard = NULL;
+	const struct dcdctl_opt add_opts[] = {
+		{ .name = "discard", .takes_value = true, .value = &discard },
+		{ 0 }
+	};
 	const char *pos[1];
+	bool add = !strcmp(verb, "add");
+	unsigned int discard_slot = 0;
 	dev_t rdev = 0;
 	int npos, fd, ret;
 
-	if (dcdctl_parse(argc, argv, NULL, pos, 1, &npos))
+	if (dcdctl_parse(argc, argv, add ? add_opts : NULL, pos, 1, &npos))
 		return 1;
 	if (npos < 1)
 		return dcdctl_err("%s: missing the leg (DEV%s)", verb,
 				  strcmp(verb, "add") ? ", local or remote" : "");
+	if (discard && parse_discard(verb, discard, &discard_slot))
+		return 1;
 	memset(&op, 0, sizeof(op));
 	op.version = DCDMIRROR_IOCTL_VERSION;
 	op.size = sizeof(op);
 	op.index = index;
 	op.slot = DCDMIRROR_LEG_BY_DEV;
-	op.op = !strcmp(verb, "fail") ? DCDMIRROR_LEG_OP_FAIL :
-		!strcmp(verb, "remove") ? DCDMIRROR_LEG_OP_REMOVE : DCDMIRROR_LEG_OP_ADD;
-	if (op.op != DCDMIRROR_LEG_OP_ADD && !strcmp(pos[0], "local")) {
+	op.op = add ? DCDMIRROR_LEG_OP_ADD :
+		!strcmp(verb, "fail") ? DCDMIRROR_LEG_OP_FAIL : DCDMIRROR_LEG_OP_REMOVE;
+	if (!add && !strcmp(pos[0], "local")) {
 		op.slot = 0;
-	} else if (op.op != DCDMIRROR_LEG_OP_ADD && !strcmp(pos[0], "remote")) {
+	} else if (!add && !strcmp(pos[0], "remote")) {
 		op.slot = 1;
 	} else {
 		if (dcdctl_blockdev(pos[0], &rdev))
 			return 1;
 		op.major = major(rdev);
 		op.minor = minor(rdev);
+	}
+	if (discard) {
+		struct dcdmirror_ioc_info info;
+		int slot;
+
+		if (get_info(dev, index, &info))
+			return 1;
+		slot = add_slot(&info, rdev);
+		if (slot >= 0 && (unsigned int)slot != discard_slot)
+			return dcdctl_err("add: --discard %s names the leg being added, and %s is added as the %s leg (--discard %s)",
+					  discard, pos[0], slot ? "remote" : "local",
+					  slot ? "remote" : "local");
+		op.flags = DCDMIRROR_LEG_ADD_DISCARD;
 	}
 	fd = open_ctl();
 	if (fd < 0)
@@ -538,6 +926,8 @@ static int do_leg_op(const char *verb, const char *dev, unsigned int index,
 	close(fd);
 	if (ret) {
 		op.error[sizeof(op.error) - 1] = '\0';
+		if (add && errno == EBUSY && strstr(op.error, "in use"))
+			return leg_busy(pos[0], rdev);
 		if (op.error[0])
 			return dcdctl_err("%s %s: %s", verb, dev, op.error);
 		return dcdctl_err("%s %s: %s", verb, dev, strerror(errno));
@@ -569,11 +959,13 @@ static int do_set(const char *dev, unsigned int index, int argc, char **argv)
 {
 	struct dcdmirror_ioc_set set;
 	const char *rate = NULL, *mode = NULL, *max_lag = NULL, *async_flush = NULL;
+	const char *timeout = NULL;
 	const struct dcdctl_opt opts[] = {
 		{ .name = "resync-rate", .takes_value = true, .value = &rate },
 		{ .name = "mode", .takes_value = true, .value = &mode },
 		{ .name = "max-lag", .takes_value = true, .value = &max_lag },
 		{ .name = "async-flush", .takes_value = true, .value = &async_flush },
+		{ .name = "remote-timeout", .takes_value = true, .value = &timeout },
 		{ 0 }
 	};
 	const char *pos[1];
@@ -582,8 +974,8 @@ static int do_set(const char *dev, unsigned int index, int argc, char **argv)
 
 	if (dcdctl_parse(argc, argv, opts, pos, 0, &npos))
 		return 1;
-	if (!rate && !mode && !max_lag && !async_flush)
-		return dcdctl_err("set: nothing to set (--resync-rate KIB, --mode, --max-lag, --async-flush)");
+	if (!rate && !mode && !max_lag && !async_flush && !timeout)
+		return dcdctl_err("set: nothing to set (--resync-rate KIB, --mode, --max-lag, --async-flush, --remote-timeout)");
 	if (rate && parse_rate(rate, &kib))
 		return 1;
 	memset(&set, 0, sizeof(set));
@@ -599,6 +991,8 @@ static int do_set(const char *dev, unsigned int index, int argc, char **argv)
 			return 1;
 		set.flags |= DCDMIRROR_SET_ASYNC_FLAGS;
 	}
+	if (timeout && parse_remote_timeout("set", timeout, &set.remote_timeout_ms))
+		return 1;
 	fd = open_ctl();
 	if (fd < 0)
 		return 1;
@@ -613,6 +1007,77 @@ static int do_set(const char *dev, unsigned int index, int argc, char **argv)
 			return dcdctl_err("%s: no such mirror", dev);
 		return dcdctl_err("set %s: %s", dev, strerror(errno));
 	}
+	return 0;
+}
+
+/* Why a check cannot start now, from the array's state. */
+static int check_busy(const char *dev, unsigned int index)
+{
+	struct dcdmirror_ioc_info info;
+
+	if (get_info(dev, index, &info))
+		return 1;
+	if (info.flags & DCDMIRROR_INFO_CHECK)
+		return dcdctl_err("check %s: a check is running (dcdctl check --cancel stops it)",
+				  dev);
+	if (info.flags & DCDMIRROR_INFO_RESYNC)
+		return dcdctl_err("check %s: a resync is running: check once it has ended (dcdctl wait)",
+				  dev);
+	if (info.flags & DCDMIRROR_INFO_DEGRADED)
+		return dcdctl_err("check %s: a leg is not in sync: there is nothing to compare it with",
+				  dev);
+	return dcdctl_err("check %s: %s", dev, strerror(EBUSY));
+}
+
+static int do_check(const char *dev, unsigned int index, int argc, char **argv)
+{
+	struct dcdmirror_ioc_info info;
+	bool repair = false, cancel = false, wait = false;
+	const struct dcdctl_opt opts[] = {
+		{ .name = "repair", .flag = &repair },
+		{ .name = "cancel", .flag = &cancel },
+		{ .name = "wait", .flag = &wait },
+		{ 0 }
+	};
+	const char *pos[1];
+	uint32_t flags;
+	int npos, ret;
+
+	if (dcdctl_parse(argc, argv, opts, pos, 0, &npos))
+		return 1;
+	if (repair && cancel)
+		return dcdctl_err("check: --repair and --cancel do not go together");
+	flags = (repair ? DCDMIRROR_CHECK_REPAIR : 0) | (cancel ? DCDMIRROR_CHECK_CANCEL : 0);
+	ret = dev_ioctl(index, DCDMIRROR_IOC_CHECK, flags);
+	if (ret < 0)
+		return 1;
+	if (ret) {
+		if (errno == ENODEV)
+			return dcdctl_err("%s: no such mirror", dev);
+		if (errno == EALREADY && !cancel)
+			return dcdctl_err("check %s: a check is running (dcdctl check --cancel stops it)",
+					  dev);
+		if (errno == EBUSY && !cancel)
+			return check_busy(dev, index);
+		if (errno == ENOTTY || errno == EINVAL)
+			return dcdctl_err("check %s: %s (are dcdctl and dcdmirror.ko of the same version?)",
+					  dev, strerror(errno));
+		return dcdctl_err("check %s: %s", dev, strerror(errno));
+	}
+	if (!wait)
+		return 0;
+	ret = dev_ioctl(index, DCDMIRROR_IOC_WAIT, 0);
+	if (ret < 0)
+		return 1;
+	if (ret && errno != EIO)
+		return dcdctl_err("wait %s: %s", dev, strerror(errno));
+	if (get_info(dev, index, &info))
+		return 1;
+	printf("%s: check %s: %" PRIu64 " of %" PRIu64 " chunks differ, %" PRIu64 " repaired\n",
+	       dev, info.check_state == DCDMIRROR_CHECK_DONE ? "done" :
+	       info.check_state == DCDMIRROR_CHECK_STOPPED ? "stopped" : "ended",
+	       (uint64_t)info.check_mismatches, (uint64_t)info.check_total,
+	       (uint64_t)info.check_repaired);
 	return 0;
 }
 
@@ -634,6 +1099,8 @@ int mirror_main(const char *verb, const char *dev, int argc, char **argv)
 		return do_wait(dev, index, argc, argv);
 	if (!strcmp(verb, "set"))
 		return do_set(dev, index, argc, argv);
+	if (!strcmp(verb, "check"))
+		return do_check(dev, index, argc, argv);
 	return dcdctl_err("%s: unknown verb for a mirror (see dcdctl --help)", verb);
 }
 
@@ -667,6 +1134,45 @@ static int64_t bitmap_dirty(int fd, const struct dcdmirror_sb *sb)
 		n += (buf[i / 8] >> (i % 8)) & 1;
 	free(buf);
 	return (int64_t)n;
+}
+
+/*
+ * Which leg is the source, as this leg's superblock knows it: not this one
+ * while it is being rebuilt or is not in sync itself; this one when the
+ * other is out; the local leg when both are in sync.
+ */
+static unsigned int sb_source(const struct dcdmirror_sb *sb)
+{
+	unsigned int me = le32toh(sb->leg) & 1, other = !me;
+
+	if (le32toh(sb->gen_flags) & DCDMIRROR_GEN_INCONSISTENT ||
+	    le32toh(sb->leg_state[me]) != DCDMIRROR_LEG_IN_SYNC)
+		return other;
+	if (le32toh(sb->leg_state[other]) != DCDMIRROR_LEG_IN_SYNC)
+		return me;
+	return 0;
+}
+
+/* The fields of superblock version 4: generations, leg ids, activity log. */
+static void examine_v4(const struct dcdmirror_sb *sb)
+{
+	uint64_t history[2] = { le64toh(sb->gen_history[0]), le64toh(sb->gen_history[1]) };
+	uint32_t t = le32toh(sb->remote_timeout_ms);
+	unsigned int src = sb_source(sb);
+	char buf[80];
+
+	print_gen(le64toh(sb->gen_current), le64toh(sb->gen_bitmap), history,
+		  le64toh(sb->gen_time), (const char *)sb->gen_host, sizeof(sb->gen_host),
+		  le32toh(sb->gen_flags));
+	printf("           Source : leg %u (%s)%s\n", src, role_name(src),
+	       src == (le32toh(sb->leg) & 1) ? ", this one" : ", the other one");
+	printf("           Leg ID : %016" PRIx64 "\n", (uint64_t)le64toh(sb->leg_id));
+	printf("          Peer ID : %016" PRIx64 "\n", (uint64_t)le64toh(sb->peer_id));
+	printf("   Remote Timeout : %s\n", remote_timeout_str(t, buf, sizeof(buf)));
+	printf("     Activity Log : sector %" PRIu64 ", %u slots, %u extents of %s\n",
+	       (uint64_t)le64toh(sb->al_sector), le32toh(sb->al_slots), le32toh(sb->al_extents),
+	       le32toh(sb->al_extent_shift) < 40 ?
+	       dcdctl_human(512ULL << le32toh(sb->al_extent_shift), buf, sizeof(buf)) : "?");
 }
 
 /*
@@ -745,5 +1251,7 @@ int mirror_examine(const char *path)
 	} else {
 		printf("Resync Checkpoint : none\n");
 	}
+	if (le32toh(sb.version) >= 4)
+		examine_v4(&sb);
 	return 0;
 }

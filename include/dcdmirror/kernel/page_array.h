@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Arrays of single pages: the I/O buffers of RAM buffers, destage, resync,
- * read fixes and bitmaps. Each page is zeroed.
+ * read fixes, checks and bitmaps. Each page is zeroed.
  */
 #ifndef DCDMIRROR_KERNEL_PAGE_ARRAY_H
 #define DCDMIRROR_KERNEL_PAGE_ARRAY_H
 
 #include <linux/gfp.h>
+#include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 
 /* Also for an array page_array_alloc() left partly filled. */
 static inline void page_array_free(struct page **pages, unsigned int n)
@@ -39,6 +41,25 @@ static inline struct page **page_array_alloc(unsigned int n)
 		}
 	}
 	return pages;
+}
+
+/* Are the first bytes of two page arrays equal? */
+static inline bool page_array_equal(struct page **a, struct page **b, size_t bytes)
+{
+	bool equal = true;
+	unsigned int i;
+
+	for (i = 0; bytes && equal; i++) {
+		size_t len = min_t(size_t, bytes, PAGE_SIZE);
+		void *pa = kmap_local_page(a[i]);
+		void *pb = kmap_local_page(b[i]);
+
+		equal = !memcmp(pa, pb, len);
+		kunmap_local(pb);
+		kunmap_local(pa);
+		bytes -= len;
+	}
+	return equal;
 }
 
 #endif /* DCDMIRROR_KERNEL_PAGE_ARRAY_H */

@@ -17,13 +17,17 @@ struct sync_io {
 	atomic_t pending;	/* bios out, plus one for the submitter */
 	blk_status_t status;
 	struct completion done;
+	bio_end_io_t *end_io;	/* the bios' (sync_io_endio() unless set) */
 };
+
+static inline void sync_io_endio(struct bio *bio);
 
 static inline void sync_io_init(struct sync_io *s)
 {
 	atomic_set(&s->pending, 1);
 	s->status = BLK_STS_OK;
 	init_completion(&s->done);
+	s->end_io = sync_io_endio;
 }
 
 static inline void sync_io_endio(struct bio *bio)
@@ -40,7 +44,7 @@ static inline void sync_io_endio(struct bio *bio)
 /* Send bio as part of s; it is put when it completes. */
 static inline void sync_io_submit(struct sync_io *s, struct bio *bio)
 {
-	bio->bi_end_io = sync_io_endio;
+	bio->bi_end_io = s->end_io;
 	bio->bi_private = s;
 	atomic_inc(&s->pending);
 	submit_bio(bio);

@@ -16,10 +16,10 @@
 #include <linux/types.h>
 
 #define DCDMIRROR_CONTROL_NAME		"dcdmirror-control"
-#define DCDMIRROR_IOCTL_VERSION		2
+#define DCDMIRROR_IOCTL_VERSION		3
 #define DCDMIRROR_MAX_DEVICES		256	/* /dev/dcdmirror0..255 */
 #define DCDMIRROR_MAX_LEGS		2
-#define DCDMIRROR_ERROR_LEN		128
+#define DCDMIRROR_ERROR_LEN		512
 
 /* Role of a leg: reads go to the local leg while it works. */
 #define DCDMIRROR_ROLE_LOCAL		0
@@ -61,6 +61,31 @@
 #define DCDMIRROR_CREATE_ASSUME_CLEAN	(1U << 2)	/* the legs are equal:
 							 * no initial full sync
 							 */
+/* assemble only: */
+#define DCDMIRROR_CREATE_RUN		(1U << 3)	/* with a leg missing
+							 * (0:0): run degraded
+							 */
+#define DCDMIRROR_CREATE_TAKEOVER	(1U << 4)	/* the one leg given (as
+							 * legs[0]) was the
+							 * remote one: it takes
+							 * over (with RUN)
+							 */
+#define DCDMIRROR_CREATE_DISCARD_LOCAL	(1U << 5)	/* split brain: throw
+							 * away the writes of
+							 * legs[0] since then
+							 */
+#define DCDMIRROR_CREATE_DISCARD_REMOTE	(1U << 6)	/* ... of legs[1] */
+
+/* remote_timeout_ms: 0 in create or set means the default or unchanged */
+#define DCDMIRROR_REMOTE_TIMEOUT_DEFAULT	5000
+#define DCDMIRROR_REMOTE_TIMEOUT_OFF		0xffffffffU	/* never */
+#define DCDMIRROR_REMOTE_TIMEOUT_MIN		100
+#define DCDMIRROR_REMOTE_TIMEOUT_MAX		3600000
+
+/* activity log: extents in its set (al_extents); 0 means the default */
+#define DCDMIRROR_AL_EXTENTS_DEFAULT	256
+#define DCDMIRROR_AL_EXTENTS_MIN	1
+#define DCDMIRROR_AL_EXTENTS_MAX	1000
 
 /* dcdmirror_ioc_info.flags (out) */
 #define DCDMIRROR_INFO_DEGRADED		(1U << 0)	/* a leg is not in sync */
@@ -71,6 +96,16 @@
 #define DCDMIRROR_INFO_RESYNC		(1U << 3)	/* a leg is being
 							 * resynced
 							 */
+#define DCDMIRROR_INFO_CHECK		(1U << 4)	/* a check is running */
+#define DCDMIRROR_INFO_ACTIVITY_LOG	(1U << 5)	/* writes are logged in
+							 * an activity log
+							 */
+
+/* dcdmirror_ioc_info.check_state */
+#define DCDMIRROR_CHECK_NONE		0	/* never checked */
+#define DCDMIRROR_CHECK_RUNNING		1
+#define DCDMIRROR_CHECK_DONE		2
+#define DCDMIRROR_CHECK_STOPPED		3	/* stopped before its end */
 
 /* dcdmirror_ioc_leg_info.state */
 #define DCDMIRROR_LEG_IN_SYNC		0
@@ -90,7 +125,10 @@ struct dcdmirror_ioc_leg {
 
 /*
  * legs[0] is the local leg, legs[1] the remote one. With ASSEMBLE the mode
- * and the size come from the superblocks, whose roles must match legs[].
+ * and the size come from the superblocks; with superblocks of version 4,
+ * the legs' generations decide which one is the source, whatever their
+ * roles were (older versions must be given in their roles, unless given
+ * alone). A leg 0:0 is missing (ASSEMBLE with RUN only).
  */
 struct dcdmirror_ioc_create {
 	__u32 version;
@@ -108,7 +146,12 @@ struct dcdmirror_ioc_create {
 				 */
 	__u32 max_lag_ms;	/* async: age of the oldest of them; 0: default */
 	__u32 async_flags;	/* DCDMIRROR_ASYNC_* */
-	__u32 reserved[2];
+	__u32 remote_timeout_ms;	/* a remote write that takes longer fails
+					 * the remote leg; 0: default (assemble:
+					 * the superblock's), or _OFF
+					 */
+	__u32 al_extents;	/* activity log extents; 0: default */
+	__u32 reserved[4];
 	char error[DCDMIRROR_ERROR_LEN];	/* out */
 };
 
@@ -119,10 +162,19 @@ struct dcdmirror_ioc_create {
 							 * it is, as a crash
 							 */
 
+/* dcdmirror_ioc_dev.flags of CHECK */
+#define DCDMIRROR_CHECK_REPAIR		(1U << 0)	/* copy the source leg's
+							 * data over the chunks
+							 * that differ
+							 */
+#define DCDMIRROR_CHECK_CANCEL		(1U << 1)	/* stop a running check */
+
 /*
  * STOP: the device must not be open (EBUSY otherwise); a resync running is
  * stopped first. WAIT: sleeps (interruptibly) until no leg is being
- * resynced; EIO if the last resync failed, flags 0.
+ * resynced and no check runs; EIO if the last resync failed, flags 0.
+ * CHECK: compare the legs chunk by chunk at the resync rate while the
+ * array is in use (EBUSY while a leg is not in sync).
  */
 struct dcdmirror_ioc_dev {
 	__u32 version;
@@ -141,9 +193,12 @@ struct dcdmirror_ioc_dev {
  * LEG_OP: FAIL and REMOVE name the leg by slot (0 local, 1 remote) or, with
  * slot DCDMIRROR_LEG_BY_DEV, by major:minor. ADD takes major:minor; the slot
  * is the one missing, or the faulty one holding the same device (re-add).
- * A re-added leg whose superblock matches the array and is recent enough
- * is resynced by bitmap, any other one fully. On failure error[] says why.
+ * A leg whose generation the array's descends from is resynced by bitmap,
+ * an older or foreign one fully; one that was written on its own since
+ * (split brain) is refused unless flags has ADD_DISCARD: its own writes
+ * are thrown away. On failure error[] says why.
  */
+#define DCDMIRROR_LEG_ADD_DISCARD	(1U << 0)
 #define DCDMIRROR_LEG_BY_DEV		0xffffffffU
 struct dcdmirror_ioc_leg_op {
 	__u32 version;
@@ -153,7 +208,7 @@ struct dcdmirror_ioc_leg_op {
 	__u32 slot;		/* or DCDMIRROR_LEG_BY_DEV */
 	__u32 major;
 	__u32 minor;
-	__u32 flags;		/* 0 */
+	__u32 flags;		/* ADD: DCDMIRROR_LEG_ADD_*, else 0 */
 	__u32 reserved[4];
 	char error[DCDMIRROR_ERROR_LEN];	/* out */
 };
@@ -173,7 +228,8 @@ struct dcdmirror_ioc_set {
 	__u32 max_lag_kib;
 	__u32 max_lag_ms;
 	__u32 async_flags;	/* with SET_ASYNC_FLAGS */
-	__u32 reserved[3];
+	__u32 remote_timeout_ms;	/* or DCDMIRROR_REMOTE_TIMEOUT_OFF */
+	__u32 reserved[2];
 };
 
 struct dcdmirror_ioc_leg_info {
@@ -247,6 +303,40 @@ struct dcdmirror_ioc_info {
 					 * resumes there
 					 */
 	struct dcdmirror_ioc_leg_info legs[DCDMIRROR_MAX_LEGS];
+	/* generation of the in-sync legs (INFO_SUPERBLOCK, version 4) */
+	__u64 gen_current;
+	__u64 gen_bitmap;	/* the bits record writes since it; 0: none */
+	__u64 gen_history[2];
+	__u64 gen_time;		/* gen_current began, seconds since the epoch */
+	__u32 gen_flags;	/* DCDMIRROR_GEN_* (mirror_format.h) */
+	__u32 source_leg;	/* the leg reads come from (the sync source);
+				 * 0xffffffff: none
+				 */
+	char  gen_host[32];	/* where gen_current began */
+	__u32 remote_timeout_ms;	/* or DCDMIRROR_REMOTE_TIMEOUT_OFF */
+	__u32 check_state;	/* DCDMIRROR_CHECK_* */
+	__u32 check_flags;	/* DCDMIRROR_CHECK_REPAIR of the last check */
+	__u32 check_speed;	/* KiB/s */
+	__u64 check_total;	/* chunks */
+	__u64 check_pos;	/* chunks compared */
+	__u64 check_mismatches;	/* chunks that differed */
+	__u64 check_repaired;	/* of them, copied over */
+	__u64 check_msecs;
+	/* activity log (INFO_ACTIVITY_LOG) */
+	__u32 al_extents;	/* size of its set */
+	__u32 al_extent_kib;	/* an extent */
+	__u32 al_used;		/* extents in the set now */
+	__u32 al_reserved;
+	__u64 al_hits;		/* writes whose extents were in the set */
+	__u64 al_misses;	/* writes that had to add one */
+	__u64 al_evictions;	/* extents that left the set */
+	__u64 al_transactions;	/* transactions written */
+	__u64 al_waits;		/* writes that waited for one */
+	__u64 meta_writes;	/* metadata writes: bitmap blocks, log
+				 * transactions, superblocks
+				 */
+	__u64 data_writes;	/* writes to the array */
+	__u64 reserved[4];
 };
 
 #define DCDMIRROR_IOC_MAGIC	0xDD
@@ -262,5 +352,7 @@ struct dcdmirror_ioc_info {
 				     struct dcdmirror_ioc_dev)
 #define DCDMIRROR_IOC_SET	_IOW(DCDMIRROR_IOC_MAGIC, 0x06, \
 				     struct dcdmirror_ioc_set)
+#define DCDMIRROR_IOC_CHECK	_IOW(DCDMIRROR_IOC_MAGIC, 0x07, \
+				     struct dcdmirror_ioc_dev)
 
 #endif /* DCDMIRROR_UAPI_MIRROR_H */
