@@ -48,6 +48,8 @@
 
 #define DCD_SECT_PER_BLOCK	(DCD_BLOCK_SIZE >> SECTOR_SHIFT)
 #define DCD_LBA_DEAD		U64_MAX		/* buffer slot discarded */
+#define DCD_PREV_NONE		U64_MAX		/* dcd_buf.prev: no named copy */
+#define DCD_PREV_BUF		BIT_ULL(62)	/* dcd_buf.prev: | a flushing slot */
 #define DCD_EXT_MAX_BLOCKS	(U32_MAX >> 1)	/* blocks an extent covers */
 #define DCD_DEFAULT_BUFFER	SZ_32M
 #define DCD_DEFAULT_BYPASS	SZ_1M
@@ -109,6 +111,16 @@ static inline u64 dcd_ent_pos(void *e)
  * only durable copy behind. A copy in the other (flushing) buffer that b
  * supersedes is marked in its superseded bitmap: when that buffer's
  * segment is written, the copy is pinned for b in turn.
+ *
+ * prev[] names, for each slot, the log position of the copy its write
+ * replaced (DCD_PREV_BUF | slot while that copy is still in the flushing
+ * buffer; DCD_PREV_NONE if none, or once a discard or bypass write
+ * supersedes the slot). A named copy is the newest durable version of its
+ * block: when the log writer waits for room and the tail segment is kept
+ * only by pins, destage writes the named copies to the data disk and lets
+ * the segment go (dcd_destage_pinned()). The other pins are those of
+ * discard records and of slots they superseded, whose data is on the data
+ * disk already: a flush of it is enough.
  */
 struct dcd_buf {
 	unsigned int idx;		/* 0 or 1 */
@@ -116,6 +128,7 @@ struct dcd_buf {
 	unsigned int ndisc;		/* discard records used */
 	struct page **pages;		/* one 4096-byte block per slot */
 	u64 *lba;			/* block of each slot, DCD_LBA_DEAD */
+	u64 *prev;			/* copy each slot replaced (see above) */
 	struct dcd_seg_ext *disc;	/* discard records (cpu order fields
 					 * kept little endian, ready to copy)
 					 */
@@ -264,6 +277,7 @@ struct dcd_dev {
 	struct page **dpages;		/* DCD_DESTAGE_BLOCKS pages */
 	u64 *dlba;
 	u64 *dpos;
+	u32 *dslot;			/* buffer << 31 | slot (pinned destage) */
 
 	struct mutex sb_mutex;		/* superblock writes */
 	struct dcd_sb *sb;		/* the superblock, kept for rewriting */
@@ -344,6 +358,7 @@ void dcd_seg_insert(struct dcd_dev *dc, struct dcd_seg *seg);
 struct dcd_seg *dcd_seg_find(struct dcd_dev *dc, u64 pos);
 void dcd_seg_unref(struct dcd_dev *dc, u64 pos);
 void dcd_seg_supersede(struct dcd_dev *dc, u64 pos, struct dcd_buf *b);
+void dcd_seg_unpin(struct dcd_seg *seg, struct dcd_buf *b, u32 n);
 u64 dcd_log_used(struct dcd_dev *dc);
 void dcd_update_fill(struct dcd_dev *dc);
 int dcd_advance_tail(struct dcd_dev *dc);

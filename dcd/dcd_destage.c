@@ -103,6 +103,123 @@ static int dcd_destage_batch(struct dcd_dev *dc, bool *wrapped)
 	return count;
 }
 
+/*
+ * Is slot j of b its block's newest copy, or replaced only by a write into
+ * the other buffer (not by a discard or bypass write, whose data is on the
+ * data disk)? Caller holds lock.
+ */
+static bool dcd_slot_is_newest(struct dcd_dev *dc, struct dcd_buf *b, unsigned int j)
+{
+	struct dcd_buf *other = &dc->buf[!b->idx];
+	void *e;
+
+	if (b->lba[j] == DCD_LBA_DEAD)
+		return false;
+	e = xa_load(&dc->map, b->lba[j]);
+	if (!e)
+		return false;
+	if (e == dcd_mkent(DCD_LOC_BUF0 + b->idx, j))
+		return true;
+	return dcd_ent_loc(e) == DCD_LOC_BUF0 + other->idx &&
+	       other->prev[dcd_ent_pos(e)] == (DCD_PREV_BUF | j);
+}
+
+/*
+ * The log writer waits for room, and the tail segment is kept only by pins
+ * (struct dcd_buf): the copies it holds were replaced by a buffer not yet
+ * committed, most likely the one that waits, so the tail would never move.
+ * Write the copies the buffers name (each the newest durable version of its
+ * block) to the data disk and flush it; the other pins need only the
+ * flush. The segment may then go: a crash before the buffer is committed
+ * finds those versions on the data disk. Returns 1 if pins were dropped,
+ * 0 if there was nothing to do, or a negative error. Caller holds
+ * destage_mutex (no segment is freed, and no bypass write starts).
+ */
+static int dcd_destage_pinned(struct dcd_dev *dc)
+{
+	unsigned int count = 0, unnamed[2] = { 0, 0 }, i, j, k;
+	struct dcd_seg *seg;
+	bool all = true;
+	u64 first, end;
+	int ret;
+
+	lockdep_assert_held(&dc->destage_mutex);
+	wait_event(dc->wq_head, !atomic_read(&dc->bypass_inflight));
+	mutex_lock(&dc->lock);
+	seg = list_first_entry_or_null(&dc->segs, struct dcd_seg, list);
+	if (!dc->space_wanted || !seg || !seg->written || seg->live ||
+	    (!seg->pins[0] && !seg->pins[1])) {
+		mutex_unlock(&dc->lock);
+		return 0;
+	}
+	first = seg->pos + seg->hdr_blocks;
+	end = seg->pos + seg->nr_blocks;
+	for (i = 0; i < 2; i++) {
+		struct dcd_buf *b = &dc->buf[i];
+
+		if (!seg->pins[i])
+			continue;
+		unnamed[i] = seg->pins[i];
+		for (j = 0; j < b->n; j++) {
+			if (b->prev[j] < first || b->prev[j] >= end ||
+			    !dcd_slot_is_newest(dc, b, j))
+				continue;
+			if (unnamed[i])
+				unnamed[i]--;
+			if (count == DCD_DESTAGE_BLOCKS) {
+				all = false;
+				continue;
+			}
+			dc->dlba[count] = b->lba[j];
+			dc->dpos[count] = b->prev[j];
+			dc->dslot[count] = i << 31 | j;
+			count++;
+		}
+	}
+	mutex_unlock(&dc->lock);
+
+	if (count) {
+		ret = dcd_runs_io(dc, dc->cache_bdev, REQ_OP_READ, dc->log_start, dc->dpos, count);
+		if (ret) {
+			dcd_err(dc, "destage: cache disk read failed (error %d)\n", ret);
+			return ret;
+		}
+		ret = dcd_runs_io(dc, dc->data_bdev, REQ_OP_WRITE, dc->data_offset, dc->dlba,
+				  count);
+		if (ret) {
+			dcd_err(dc, "destage: data disk write failed (error %d)\n", ret);
+			return ret;
+		}
+	}
+	ret = blkdev_issue_flush(dc->data_bdev);
+	if (ret) {
+		dcd_err(dc, "destage: data disk flush failed (error %d)\n", ret);
+		return ret;
+	}
+
+	mutex_lock(&dc->lock);
+	for (k = 0; k < count; k++) {
+		struct dcd_buf *b = &dc->buf[dc->dslot[k] >> 31];
+
+		j = dc->dslot[k] & (BIT(31) - 1);
+		/* committed meanwhile: the pin went with it */
+		if (j >= b->n || b->prev[j] != dc->dpos[k])
+			continue;
+		b->prev[j] = DCD_PREV_NONE;
+		dcd_seg_unpin(seg, b, 1);
+	}
+	/*
+	 * The unnamed pins (records, and slots they superseded) counted
+	 * above had their data on the data disk before the flush; the segment
+	 * has no index entry, so it gets no new pin.
+	 */
+	for (i = 0; all && i < 2; i++)
+		dcd_seg_unpin(seg, &dc->buf[i], unnamed[i]);
+	mutex_unlock(&dc->lock);
+	atomic64_add((u64)count << DCD_BLOCK_SHIFT, &dc->stats.bytes_destaged);
+	return 1;
+}
+
 static void dcd_destage_failed(struct dcd_dev *dc)
 {
 	mutex_lock(&dc->lock);
@@ -126,7 +243,7 @@ void dcd_destage_work(struct work_struct *work)
 					  struct dcd_dev, destage_work);
 	unsigned long idle_at;
 	bool pressure, wrapped;
-	int ret;
+	int ret, pinned;
 
 	mutex_lock(&dc->lock);
 	if (dc->failed) {
@@ -138,8 +255,14 @@ void dcd_destage_work(struct work_struct *work)
 		mutex_unlock(&dc->lock);
 		dc->idle_run = false;
 		mutex_lock(&dc->destage_mutex);
-		dcd_advance_tail(dc);
+		pinned = dcd_destage_pinned(dc);
+		ret = pinned < 0 ? pinned : dcd_advance_tail(dc);
 		mutex_unlock(&dc->destage_mutex);
+		if (ret < 0)
+			dcd_destage_failed(dc);
+		else if (pinned > 0)
+			/* the next segment may be kept only by pins too */
+			queue_delayed_work(dc->dwq, &dc->destage_work, 0);
 		return;
 	}
 	pressure = dc->space_wanted ||
@@ -160,6 +283,10 @@ void dcd_destage_work(struct work_struct *work)
 	mutex_lock(&dc->destage_mutex);
 	ret = dcd_destage_batch(dc, &wrapped);
 	if (ret >= 0)
+		ret = dcd_advance_tail(dc);
+	if (!ret)
+		ret = dcd_destage_pinned(dc);
+	if (ret > 0)
 		ret = dcd_advance_tail(dc);
 	mutex_unlock(&dc->destage_mutex);
 	if (ret < 0) {

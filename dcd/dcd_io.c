@@ -199,6 +199,8 @@ static void dcd_forget_range(struct dcd_dev *dc, u64 first, u64 last)
 				b->lba[dcd_ent_pos(e)] = DCD_LBA_DEAD;
 			else
 				__set_bit(dcd_ent_pos(e), b->superseded);
+			/* the data disk has newer data than the copy it replaced */
+			b->prev[dcd_ent_pos(e)] = DCD_PREV_NONE;
 			dc->buf_entries--;
 		}
 		xa_erase(&dc->map, idx);
@@ -429,6 +431,7 @@ static void dcd_write(struct dcd_dev *dc, struct bio *bio)
 				return;
 			}
 			b->lba[slot] = lba + i;
+			b->prev[slot] = DCD_PREV_NONE;
 			if (!b->n && !b->ndisc)
 				b->first_jif = jiffies;
 			b->n++;
@@ -438,10 +441,12 @@ static void dcd_write(struct dcd_dev *dc, struct bio *bio)
 				dc->log_entries--;
 				dc->buf_entries++;
 				dcd_seg_supersede(dc, dcd_ent_pos(old), b);
+				b->prev[slot] = dcd_ent_pos(old);
 			} else {
 				/* a copy in the flushing buffer */
 				__set_bit(dcd_ent_pos(old),
 					  dc->buf[dcd_ent_loc(old) - DCD_LOC_BUF0].superseded);
+				b->prev[slot] = DCD_PREV_BUF | dcd_ent_pos(old);
 			}
 		}
 		dcd_copy_block(bio, &it, b->pages[slot], false);

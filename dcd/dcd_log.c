@@ -102,6 +102,17 @@ void dcd_seg_supersede(struct dcd_dev *dc, u64 pos, struct dcd_buf *b)
 	dcd_seg_pin(seg, b);
 }
 
+/*
+ * n of seg's pins for buffer b are no longer needed: the copies are on the
+ * data disk (dcd_destage_pinned()). Caller holds lock.
+ */
+void dcd_seg_unpin(struct dcd_seg *seg, struct dcd_buf *b, u32 n)
+{
+	seg->pins[b->idx] -= min(n, seg->pins[b->idx]);
+	if (!seg->pins[b->idx])
+		list_del_init(&seg->pin_node[b->idx]);
+}
+
 /* Buffer b is committed: the copies it superseded may go. Caller holds lock. */
 static void dcd_release_pins(struct dcd_buf *b)
 {
@@ -305,6 +316,11 @@ static void dcd_convert(struct dcd_dev *dc, struct dcd_buf *b,
 			continue;
 		if (test_bit(i, b->superseded)) {
 			dcd_seg_pin(seg, next);
+			/* the slot of next that replaced it names it now */
+			e = xa_load(&dc->map, b->lba[i]);
+			if (e && dcd_ent_loc(e) == DCD_LOC_BUF0 + next->idx &&
+			    next->prev[dcd_ent_pos(e)] == (DCD_PREV_BUF | i))
+				next->prev[dcd_ent_pos(e)] = base + i;
 			continue;
 		}
 		e = xa_load(&dc->map, b->lba[i]);

@@ -48,12 +48,14 @@ static void dcd_free(struct dcd_dev *dc)
 	for (i = 0; i < 2; i++) {
 		page_array_free(dc->buf[i].pages, dc->slots);
 		kvfree(dc->buf[i].lba);
+		kvfree(dc->buf[i].prev);
 		kvfree(dc->buf[i].disc);
 		bitmap_free(dc->buf[i].superseded);
 	}
 	page_array_free(dc->dpages, DCD_DESTAGE_BLOCKS);
 	kvfree(dc->dlba);
 	kvfree(dc->dpos);
+	kvfree(dc->dslot);
 	vfree(dc->hdr);
 	kvfree(dc->segpages);
 	if (dc->sb)
@@ -88,19 +90,21 @@ static int dcd_alloc_buffers(struct dcd_dev *dc)
 		INIT_LIST_HEAD(&b->pinned);
 		b->pages = page_array_alloc(dc->slots);
 		b->lba = kvcalloc(dc->slots, sizeof(*b->lba), GFP_KERNEL);
+		b->prev = kvcalloc(dc->slots, sizeof(*b->prev), GFP_KERNEL);
 		b->disc = kvcalloc(dc->max_disc, sizeof(*b->disc), GFP_KERNEL);
 		b->superseded = bitmap_zalloc(dc->slots, GFP_KERNEL);
-		if (!b->pages || !b->lba || !b->disc || !b->superseded)
+		if (!b->pages || !b->lba || !b->prev || !b->disc || !b->superseded)
 			return -ENOMEM;
 	}
 	dc->active = &dc->buf[0];
 	dc->dpages = page_array_alloc(DCD_DESTAGE_BLOCKS);
 	dc->dlba = kvcalloc(DCD_DESTAGE_BLOCKS, sizeof(u64), GFP_KERNEL);
 	dc->dpos = kvcalloc(DCD_DESTAGE_BLOCKS, sizeof(u64), GFP_KERNEL);
+	dc->dslot = kvcalloc(DCD_DESTAGE_BLOCKS, sizeof(u32), GFP_KERNEL);
 	dc->hdr = vzalloc((size_t)dc->hdr_max_blocks << DCD_BLOCK_SHIFT);
 	dc->segpages = kvcalloc(dc->hdr_max_blocks + dc->slots, sizeof(*dc->segpages),
 				GFP_KERNEL);
-	if (!dc->dpages || !dc->dlba || !dc->dpos || !dc->hdr || !dc->segpages)
+	if (!dc->dpages || !dc->dlba || !dc->dpos || !dc->dslot || !dc->hdr || !dc->segpages)
 		return -ENOMEM;
 	return 0;
 }
