@@ -274,43 +274,37 @@ static const char *leg_state_name(uint32_t state)
 	return "unknown";
 }
 
-/* The first line of a small file, without its newline; -1 if unreadable. */
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	int ret = -1;
-
-	if (!f)
-		return -1;
-	if (fgets(buf, (int)len, f)) {
-		buf[strcspn(buf, "\n")] = '\0';
-		ret = 0;
-	}
-	fclose(f);
-	return ret;
-}
-
 /*
  * The LIO backstore that exports block device rdev ("iblock_0/remote"), from
- * configfs: target/core/iblock_N/NAME/udev_path names the device it opened.
- * 0 and the name in buf, or -1 when none does.
+ * configfs: target/core/iblock_N/NAME/info names the device it has open
+ * ("Major: M Minor: m"; udev_path is empty when the backstore was set up
+ * through its control file alone). 0 and the name in buf, or -1 when none
+ * does.
  */
 static int lio_backstore(dev_t rdev, char *buf, size_t len)
 {
-	const char *pat = "/sys/kernel/config/target/core/*/*/udev_path";
-	char path[4096], *end, *name;
-	struct stat st;
+	const char *pat = "/sys/kernel/config/target/core/*/*/info";
+	char path[4096], info[4096], *end, *name, *at;
+	unsigned int maj, min;
 	glob_t g;
-	size_t i;
+	size_t i, n;
+	FILE *f;
 	int ret = -1;
 
 	if (glob(pat, 0, NULL, &g))
 		return -1;
 	for (i = 0; i < g.gl_pathc && ret; i++) {
-		if (read_line(g.gl_pathv[i], path, sizeof(path)) || !path[0] ||
-		    stat(path, &st) || !S_ISBLK(st.st_mode) || st.st_rdev != rdev)
+		f = fopen(g.gl_pathv[i], "re");
+		if (!f)
 			continue;
-		/* .../core/iblock_0/remote/udev_path -> iblock_0/remote */
+		n = fread(info, 1, sizeof(info) - 1, f);
+		fclose(f);
+		info[n] = '\0';
+		at = strstr(info, "Major: ");
+		if (!at || sscanf(at, "Major: %u Minor: %u", &maj, &min) != 2 ||
+		    !maj || makedev(maj, min) != rdev)
+			continue;
+		/* .../core/iblock_0/remote/info -> iblock_0/remote */
 		snprintf(path, sizeof(path), "%s", g.gl_pathv[i]);
 		end = strrchr(path, '/');
 		if (!end)
