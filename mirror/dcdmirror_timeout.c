@@ -20,9 +20,11 @@
  * completes, are never read by a remote command still in flight.
  *
  * Metadata I/O to the remote leg (bitmap blocks, superblocks, cache
- * flushes, resync and check steps) waits at most as long, then fails the
- * leg too. Its bios carry a copy of the data in pages of their own, freed
- * when the last of them completes: the caller's buffers (the superblock
+ * flushes, resync and check steps) waits as long, counted the same way (a
+ * bitmap write behind async mode's lag on a slow link is not overdue while
+ * the lag drains), then fails the leg too. Its bios carry a copy of the
+ * data in pages of their own, freed when the last of them completes: the
+ * caller's buffers (the superblock
  * page, refilled at once for the next leg, the bitmap's pages) are never
  * read or written by a command given up on, which the initiator may still
  * send once the link is back. Such bios stay counted in meta_abandoned.
@@ -88,7 +90,7 @@ void dcdmirror_timeout_add(struct dcdmirror *m, struct bio *bio)
 	spin_lock_irqsave(&m->timeout_lock, flags);
 	/* an idle leg's last completion says nothing of this burst */
 	if (list_empty(&m->timeout_list))
-		m->remote_last_done = jiffies;
+		WRITE_ONCE(m->remote_last_done, jiffies);
 	list_add_tail(&c->timeout_node, &m->timeout_list);
 	/* sent as the leg failed: let go now, not a timeout later */
 	if (test_bit(DCDMIRROR_LEG_FAULTY_BIT, &m->legs[c->leg].flags))
@@ -130,24 +132,32 @@ bool dcdmirror_timeout_done(struct dcdmirror *m, struct dcdmirror_clone *c)
 
 	spin_lock_irqsave(&m->timeout_lock, flags);
 	list_del_init(&c->timeout_node);
-	m->remote_last_done = jiffies;
+	WRITE_ONCE(m->remote_last_done, jiffies);
 	released = c->released;
 	spin_unlock_irqrestore(&m->timeout_lock, flags);
 	return released;
 }
 
 /*
- * When the oldest write c is overdue: ms after its submission or after the
- * last remote write completed, whichever is later. timeout_lock held.
+ * When remote I/O submitted at from is overdue: ms after it or after the
+ * last remote write completed, whichever is later. Any context (read
+ * without timeout_lock it is a moment old, which only delays the verdict).
  */
+static unsigned long dcdmirror_progress_due(struct dcdmirror *m, unsigned long from,
+					    unsigned int ms)
+{
+	unsigned long done = READ_ONCE(m->remote_last_done);
+
+	if (time_after(done, from))
+		from = done;
+	return from + msecs_to_jiffies(ms);
+}
+
+/* When the oldest write c is overdue. timeout_lock held. */
 static unsigned long dcdmirror_timeout_due(struct dcdmirror *m, struct dcdmirror_clone *c,
 					   unsigned int ms)
 {
-	unsigned long from = READ_ONCE(c->sent);
-
-	if (time_after(m->remote_last_done, from))
-		from = m->remote_last_done;
-	return from + msecs_to_jiffies(ms);
+	return dcdmirror_progress_due(m, READ_ONCE(c->sent), ms);
 }
 
 /*
@@ -292,6 +302,25 @@ static void dcdmirror_timed_copy_back(struct dcdmirror_timed_io *t, struct page 
 			    min_t(size_t, len - (size_t)i * per_page, per_page));
 }
 
+/*
+ * Wait for done, submitted now, while the remote leg makes progress: a
+ * metadata write or flush queued behind async writes on a slow link (in
+ * the same TCP stream) waits for them as they complete, as a write does
+ * (dcdmirror_progress_due()). False if it is overdue.
+ */
+static bool dcdmirror_timed_wait(struct dcdmirror *m, struct completion *done, unsigned int ms)
+{
+	unsigned long from = jiffies, due;
+
+	for (;;) {
+		due = dcdmirror_progress_due(m, from, ms);
+		if (!time_before(jiffies, due))
+			return try_wait_for_completion(done);
+		if (wait_for_completion_io_timeout(done, due - jiffies))
+			return true;
+	}
+}
+
 static void dcdmirror_timed_endio(struct bio *bio)
 {
 	struct sync_io *s = bio->bi_private;
@@ -308,7 +337,8 @@ static void dcdmirror_timed_endio(struct bio *bio)
 /*
  * Synchronous I/O of leg i: len bytes at sector from or to pages (see
  * sync_io_add_pages()), or with pages NULL a cache flush. On the remote
- * leg it waits at most remote_timeout_ms, then fails the leg and returns
+ * leg it waits until remote_timeout_ms pass without progress (its own
+ * completion or a remote write's), then fails the leg and returns
  * -ETIMEDOUT; the bios it gives up on have pages of their own, and the
  * caller's may be reused at once. Process context.
  */
@@ -342,7 +372,7 @@ int dcdmirror_leg_io(struct dcdmirror *m, unsigned int i, blk_opf_t opf, sector_
 	if (atomic_dec_and_test(&s->pending)) {
 		/* all done already: the bios' share is ours to drop */
 		dcdmirror_timed_put(t);
-	} else if (!wait_for_completion_io_timeout(&s->done, msecs_to_jiffies(ms))) {
+	} else if (!dcdmirror_timed_wait(m, &s->done, ms)) {
 		const char *what = op_is_write(opf) ? "metadata write" : "read";
 
 		if (dcdmirror_timeout_fail(m, i, what, ms)) {
