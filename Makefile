@@ -2,9 +2,11 @@
 #
 # make            build mirror/dcdmirror.ko, dcd/dcd.ko, tools/dcdctl and the
 #                 benchmarks' scripts/bench/spc-replay
-# make check      run the test suite in a QEMU guest (tests/check)
-# make check-long the same with the long versions of fuzz and stress tests
-# make check-debug the suite under the debug kernel (KASAN, lockdep, kmemleak,
+# make check      run the test suite in a QEMU guest (tests/check), but for
+#                 the tests marked slow (SLOW=1): about 25 minutes
+# make check-all  every test, the slow ones too: about 60 minutes
+# make check-long every test, in the long versions of fuzz and stress tests
+# make check-debug every test under the debug kernel (KASAN, lockdep, kmemleak,
 #                 ...; scripts/kernel builds it once, cached outside the checkout)
 # make demo       install, build, and run the main job in a QEMU guest
 # make drill      the same for the disaster drill: takeover at the remote site,
@@ -13,7 +15,7 @@
 # make C=2 W=1    the same build with sparse and extra warnings
 # KDIR=/path      build the modules against another kernel tree
 #
-# make check and check-long install what is missing first (scripts/deps);
+# make check, check-all and check-long install what is missing first (scripts/deps);
 # TESTS="mirror dcd/001" runs a subset
 # make check-installed  the tests with the installed modules (modprobe) and
 #                 /usr/sbin/dcdctl instead of the checkout's
@@ -52,7 +54,7 @@ MODULES := mirror/dcdmirror.ko dcd/dcd.ko
 MODULE_SOURCES = Kbuild $(filter-out %.mod.c,$(wildcard mirror/Kbuild mirror/Makefile \
 	mirror/*.[ch] dcd/Kbuild dcd/Makefile dcd/*.[ch])) $(shell find include -name '*.h')
 
-.PHONY: all modules tools bench-tools check check-long check-debug demo drill bench clean
+.PHONY: all modules tools bench-tools check check-all check-long check-debug demo drill bench clean
 .PHONY: deps check-installed install install-modules install-tools \
 	install-module-sources uninstall deb
 
@@ -84,6 +86,10 @@ check: deps
 	$(MAKE) all
 	scripts/check $(TESTS)
 
+check-all: deps
+	$(MAKE) all
+	CHECK_ALL=1 CHECK_TIMEOUT=7200 scripts/check $(TESTS)
+
 check-long: deps
 	$(MAKE) all
 	CHECK_LONG=1 TEST_TIMEOUT=3600 CHECK_TIMEOUT=21600 scripts/check $(TESTS)
@@ -98,7 +104,7 @@ check-installed:
 check-debug: tools
 	scripts/kernel >/dev/null
 	$(MAKE) modules KDIR=$$(scripts/kernel --dir)/build MODULES_OUT=$(DEBUG_MODULES) KCFLAGS=-g
-	VM_KERNEL=debug MIRROR_KO=$(DEBUG_MODULES)/mirror/dcdmirror.ko DCD_KO=$(DEBUG_MODULES)/dcd/dcd.ko \
+	VM_KERNEL=debug CHECK_ALL=1 MIRROR_KO=$(DEBUG_MODULES)/mirror/dcdmirror.ko DCD_KO=$(DEBUG_MODULES)/dcd/dcd.ko \
 		scripts/check $(TESTS)
 
 # the main job end to end: S-iDW, ext4, fio, legs compared (as root)
