@@ -369,7 +369,10 @@ static bool dcdmirror_async_reached(struct dcdmirror *m, u64 seq)
  * decide whether it is async itself. A flush or FUA write waits until
  * every async write accepted before it is on the remote leg (also after
  * a switch to sync mode), and then goes to both legs in lock-step, unless
- * async mode with FLUSH_LOCAL says that a local flush is enough.
+ * async mode with FLUSH_LOCAL says that a local flush is enough. If the
+ * remote leg fails meanwhile, the array is degraded and the flush
+ * completes on the local leg alone, as md's and DRBD's do: the promise
+ * holds for flushes completed while the remote leg was in sync.
  */
 void dcdmirror_async_start(struct dcdmirror *m, struct dcdmirror_io *io)
 {
