@@ -160,6 +160,65 @@ struct dcdmirror_bitmap {
 	struct delayed_work daemon;	/* clears bits of quiet chunks */
 };
 
+/*
+ * Activity log (dcdmirror_al.c). A slot holds an extent of the set: refs
+ * counts the writes in flight (or waiting) in it; committed, that a
+ * transaction on disk has it. A slot is on al.free, or on al.lru when
+ * committed without writes (evictable, least recently used first), or on
+ * neither while in use. Everything is under bm.lock; transactions, seq,
+ * snap and page under bm.write_mutex.
+ */
+#define DCDMIRROR_AL_HASH_BITS		8
+
+struct dcdmirror_al_slot {
+	u32 extent;
+	u32 refs;
+	bool committed;
+	struct hlist_node hash;
+	struct list_head lru;
+};
+
+struct dcdmirror_al {
+	unsigned int nr;		/* capacity, extents; 0: no log */
+	u32 shift;			/* an extent: 1 << shift sectors */
+	bool enabled;
+	u64 extents;			/* of the array */
+	struct dcdmirror_al_slot *slots;
+	struct hlist_head hash[1 << DCDMIRROR_AL_HASH_BITS];
+	struct list_head lru;
+	struct list_head free;
+	unsigned int used;		/* slots holding an extent */
+	unsigned int evictable;		/* on lru */
+	bool changed;			/* the set differs from the last transaction */
+	bool dropped;			/* an extent left it since then */
+	bool resume;			/* a leg was out: rewrite the set */
+	struct list_head pending;	/* writes waiting for a transaction */
+	struct work_struct work;	/* writes it (dcdmirror_al_commit()) */
+	u64 seq;			/* of the last transaction */
+	u32 *snap;			/* the set being written */
+	struct page *page;		/* its block */
+	u64 hits;			/* writes whose extents were on disk */
+	u64 misses;			/* writes that added an extent */
+	u64 evictions;
+	u64 transactions;
+	u64 waits;			/* writes that waited for a transaction */
+};
+
+/* What dcdmirror_al_enter() did with a write. */
+enum dcdmirror_al_entry {
+	DCDMIRROR_AL_NONE,		/* not under the log: it sets bits */
+	DCDMIRROR_AL_HIT,		/* its extents are on disk: it goes */
+	DCDMIRROR_AL_QUEUED,		/* it waits for a transaction */
+	DCDMIRROR_AL_FULL,		/* no room in the set yet */
+};
+
+struct dcdmirror_al_stats {
+	unsigned int extents;
+	u64 extent_bytes;
+	unsigned int used;
+	u64 hits, misses, evictions, transactions, waits;
+};
+
 /* Progress of the resync running, or of the last one. */
 struct dcdmirror_resync_stats {
 	unsigned int leg;
@@ -263,6 +322,7 @@ struct dcdmirror {
 	atomic64_t meta_writes;		/* bitmap blocks, superblocks written */
 
 	struct dcdmirror_bitmap bm;
+	struct dcdmirror_al al;
 
 	/* cfg_lock: held while a leg's device changes, for sysfs readers */
 	struct mutex cfg_lock;
@@ -402,6 +462,9 @@ struct dcdmirror_io {
 	u64 first_chunk;		/* writes: the bitmap chunks it covers */
 	u64 last_chunk;
 	bool bitmap;			/* counted in bm.count */
+	bool al;			/* counted in the activity log's set */
+	u32 al_first;			/* its extents */
+	u32 al_last;
 	u64 hold_seq;			/* held: the fail_seq to be recorded */
 };
 
@@ -555,6 +618,7 @@ void dcdmirror_bitmap_end_write(struct dcdmirror *m, struct dcdmirror_io *io);
 int dcdmirror_bitmap_flush(struct dcdmirror *m);
 void dcdmirror_bitmap_flush_lazy(struct dcdmirror *m);
 bool dcdmirror_bitmap_flush_legs(struct dcdmirror *m);
+bool dcdmirror_flush_legs_locked(struct dcdmirror *m, int skip, const char *why);
 void dcdmirror_bitmap_set_all(struct dcdmirror *m);
 void dcdmirror_bitmap_clear_all(struct dcdmirror *m);
 void dcdmirror_bitmap_allow_clear(struct dcdmirror *m, bool ok);
@@ -567,6 +631,19 @@ void dcdmirror_bitmap_synced(struct dcdmirror *m, u64 chunk);
 void dcdmirror_bitmap_clear_synced(struct dcdmirror *m, unsigned int leg);
 void dcdmirror_bitmap_set_from(struct dcdmirror *m, u64 chunk);
 bool dcdmirror_bitmap_next(struct dcdmirror *m, u64 *chunk);
+
+/* dcdmirror_al.c */
+int dcdmirror_al_init(struct dcdmirror *m);
+void dcdmirror_al_exit(struct dcdmirror *m);
+bool dcdmirror_al_room(struct dcdmirror *m, struct dcdmirror_io *io);
+enum dcdmirror_al_entry dcdmirror_al_enter(struct dcdmirror *m, struct dcdmirror_io *io);
+void dcdmirror_al_queue(struct dcdmirror *m, struct dcdmirror_io *io);
+void dcdmirror_al_leave(struct dcdmirror *m, struct dcdmirror_io *io);
+void dcdmirror_al_write_clean(struct dcdmirror *m);
+void dcdmirror_al_mark_inflight(struct dcdmirror *m);
+int dcdmirror_al_read(struct dcdmirror *m, unsigned int i, const struct dcdmirror_sb *sb,
+		      bool replay);
+void dcdmirror_al_stats(struct dcdmirror *m, struct dcdmirror_al_stats *st);
 
 /* dcdmirror_resync.c */
 void dcdmirror_resync_new(struct dcdmirror *m, bool full);

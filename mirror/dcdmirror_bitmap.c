@@ -95,7 +95,7 @@ int dcdmirror_bitmap_init(struct dcdmirror *m, u32 chunk_shift)
 	bm->pages = page_array_alloc(bm->nr_blocks);
 	if (!bm->bits || !bm->recent || !bm->synced || !bm->count || !bm->pages)
 		return -ENOMEM;
-	return 0;
+	return dcdmirror_al_init(m);
 }
 
 /* Also after a failed init; the daemon and workers must be stopped. */
@@ -103,6 +103,7 @@ void dcdmirror_bitmap_exit(struct dcdmirror *m)
 {
 	struct dcdmirror_bitmap *bm = &m->bm;
 
+	dcdmirror_al_exit(m);
 	page_array_free(bm->pages, bm->nr_blocks);
 	kvfree(bm->count);
 	kvfree(bm->recent);
@@ -248,6 +249,34 @@ void dcdmirror_bitmap_flush_lazy(struct dcdmirror *m)
 }
 
 /*
+ * Flush the cache of every working leg but skip (-1: none), write_mutex
+ * held (the legs' devices stay meanwhile). A leg whose flush does not
+ * succeed is failed; why says in its message what the flush was for. True
+ * if every one flushed. Process context.
+ */
+bool dcdmirror_flush_legs_locked(struct dcdmirror *m, int skip, const char *why)
+{
+	unsigned int i;
+	bool ok = true;
+	int ret;
+
+	for (i = 0; i < m->nr_legs; i++) {
+		struct dcdmirror_leg *leg = &m->legs[i];
+
+		if (i == skip || !leg->bdev || test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags))
+			continue;
+		ret = dcdmirror_leg_io(m, i, REQ_OP_WRITE | REQ_PREFLUSH, 0, NULL, 0, 0);
+		if (!ret)
+			continue;
+		dcdmirror_err(m, "%pg: cache flush before %s failed: error %d\n", leg->bdev, why,
+			      ret);
+		dcdmirror_fail_leg(m, i);
+		ok = false;
+	}
+	return ok;
+}
+
+/*
  * Flush the cache of every working leg before bits are cleared: the writes
  * to the chunks to be cleared have completed, but may still be in a
  * volatile cache, the remote leg's too, which in async mode gets its
@@ -257,25 +286,10 @@ void dcdmirror_bitmap_flush_lazy(struct dcdmirror *m)
  */
 bool dcdmirror_bitmap_flush_legs(struct dcdmirror *m)
 {
-	unsigned int i;
-	bool ok = true;
-	int ret;
+	bool ok;
 
-	/* the legs' devices stay while write_mutex is held */
 	mutex_lock(&m->bm.write_mutex);
-	for (i = 0; i < m->nr_legs; i++) {
-		struct dcdmirror_leg *leg = &m->legs[i];
-
-		if (!leg->bdev || test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags))
-			continue;
-		ret = dcdmirror_leg_io(m, i, REQ_OP_WRITE | REQ_PREFLUSH, 0, NULL, 0, 0);
-		if (!ret)
-			continue;
-		dcdmirror_err(m, "%pg: cache flush before clearing bits failed: error %d\n",
-			      leg->bdev, ret);
-		dcdmirror_fail_leg(m, i);
-		ok = false;
-	}
+	ok = dcdmirror_flush_legs_locked(m, -1, "clearing bits");
 	mutex_unlock(&m->bm.write_mutex);
 	return ok;
 }
@@ -430,13 +444,17 @@ static bool dcdmirror_bitmap_blocked(struct dcdmirror *m,
 
 /*
  * Count io in its chunks. Returns true if io was queued until its bits are
- * on disk (the flush worker then sends it), false if it may go now. Waits
- * while the resync copies one of its chunks, or a read error in one of
- * them is being rewritten. Process context.
+ * on disk, or its extents in the activity log (a worker then sends it),
+ * false if it may go now. While every leg is in sync a write goes under
+ * the activity log and sets no bits (dcdmirror_al.c); else it sets the
+ * bits of its chunks. Waits while the resync copies one of its chunks, a
+ * read error in one of them is being rewritten, or the log's set has no
+ * room for its extents. Process context.
  */
 bool dcdmirror_bitmap_start_write(struct dcdmirror *m, struct dcdmirror_io *io)
 {
 	struct dcdmirror_bitmap *bm = &m->bm;
+	enum dcdmirror_al_entry al = DCDMIRROR_AL_NONE;
 	bool need = false, waited = false;
 	unsigned int blk;
 	u64 c;
@@ -447,8 +465,14 @@ bool dcdmirror_bitmap_start_write(struct dcdmirror *m, struct dcdmirror_io *io)
 			for (c = io->first_chunk; c <= io->last_chunk; c++)
 				if (bm->count[c] == U16_MAX)
 					break;
-			if (c > io->last_chunk)
-				break;
+			if (c > io->last_chunk) {
+				al = dcdmirror_al_enter(m, io);
+				if (al != DCDMIRROR_AL_FULL)
+					break;
+				spin_unlock_irq(&bm->lock);
+				wait_event(bm->wait, dcdmirror_al_room(m, io));
+				continue;
+			}
 		} else if (!waited) {
 			bm->barrier_waits++;
 			waited = true;
@@ -459,6 +483,8 @@ bool dcdmirror_bitmap_start_write(struct dcdmirror *m, struct dcdmirror_io *io)
 	for (c = io->first_chunk; c <= io->last_chunk; c++) {
 		bm->count[c]++;
 		__set_bit(c, bm->recent);
+		if (al != DCDMIRROR_AL_NONE)
+			continue;
 		blk = c / BITS_PER_BLOCK;
 		if (!test_bit_le(c, bm->bits) || test_bit(blk, bm->dirty_blocks) ||
 		    test_bit(blk, bm->writing_blocks)) {
@@ -468,12 +494,16 @@ bool dcdmirror_bitmap_start_write(struct dcdmirror *m, struct dcdmirror_io *io)
 		}
 	}
 	io->bitmap = true;
-	if (need)
+	if (al == DCDMIRROR_AL_QUEUED)
+		dcdmirror_al_queue(m, io);
+	else if (need)
 		list_add_tail(&io->node, &bm->pending);
 	spin_unlock_irq(&bm->lock);
-	if (need)
+	if (al == DCDMIRROR_AL_QUEUED)
+		queue_work(dcdmirror_wq, &m->al.work);
+	else if (need)
 		queue_work(dcdmirror_wq, &bm->flush_work);
-	return need;
+	return need || al == DCDMIRROR_AL_QUEUED;
 }
 
 /* io completed on every leg: any context. */
@@ -486,6 +516,8 @@ void dcdmirror_bitmap_end_write(struct dcdmirror *m, struct dcdmirror_io *io)
 	spin_lock_irqsave(&bm->lock, flags);
 	for (c = io->first_chunk; c <= io->last_chunk; c++)
 		bm->count[c]--;
+	if (io->al)
+		dcdmirror_al_leave(m, io);
 	spin_unlock_irqrestore(&bm->lock, flags);
 	io->bitmap = false;
 	if (wq_has_sleeper(&bm->wait))

@@ -444,6 +444,20 @@ int dcdmirror_get_info(struct dcdmirror_ioc_info *info)
 	dcdmirror_gen_info(m, info);
 	dcdmirror_check_info(m, info);
 	info->remote_timeout_ms = READ_ONCE(m->remote_timeout_ms);
+	if (m->al.enabled && m->has_sb) {
+		struct dcdmirror_al_stats st;
+
+		dcdmirror_al_stats(m, &st);
+		info->flags |= DCDMIRROR_INFO_ACTIVITY_LOG;
+		info->al_extents = st.extents;
+		info->al_extent_kib = st.extent_bytes >> 10;
+		info->al_used = st.used;
+		info->al_hits = st.hits;
+		info->al_misses = st.misses;
+		info->al_evictions = st.evictions;
+		info->al_transactions = st.transactions;
+		info->al_waits = st.waits;
+	}
 	info->meta_writes = atomic64_read(&m->meta_writes);
 	info->data_writes = atomic64_read(&m->data_writes);
 	info->nr_legs = m->nr_legs;

@@ -446,6 +446,7 @@ void dcdmirror_submit_bio(struct bio *bio)
 	io->done_ok = false;
 	io->hard_error = false;
 	io->bitmap = false;
+	io->al = false;
 	io->master_ended = false;
 	io->async = false;
 	io->read_tried = 0;

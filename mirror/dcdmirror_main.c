@@ -212,6 +212,10 @@ static int dcdmirror_create_new(struct dcdmirror *m, struct dcdmirror_ioc_create
 		return -EINVAL;
 	}
 	m->resync_rate = c->resync_rate ?: DCDMIRROR_RESYNC_RATE_DEFAULT;
+	if (c->flags & DCDMIRROR_CREATE_SUPERBLOCK) {
+		m->al.nr = c->al_extents ?: DCDMIRROR_AL_EXTENTS_DEFAULT;
+		m->al.shift = DCDMIRROR_AL_DEF_SHIFT;
+	}
 	ret = dcdmirror_bitmap_chunk_shift(m->sectors, c->bitmap_chunk, max_bytes, &shift);
 	if (ret == -EFBIG) {
 		dcdmirror_create_err(c, "bitmap chunk %u bytes is too small: the bitmap of %llu sectors would not fit %u bytes",
@@ -452,9 +456,14 @@ static void dcdmirror_write_clean(struct dcdmirror *m)
 
 	for (round = 0; round <= m->nr_legs; round++) {
 		seq = dcdmirror_fail_seq(m);
-		/* the writes of the chunks it clears are stable on every leg */
-		if (dcdmirror_bitmap_flush_legs(m))
+		/*
+		 * The writes of the chunks it clears are stable on every leg;
+		 * the activity log says that no write is in flight.
+		 */
+		if (dcdmirror_bitmap_flush_legs(m)) {
 			dcdmirror_bitmap_clear_all(m);
+			dcdmirror_al_write_clean(m);
+		}
 		dcdmirror_bitmap_flush(m);
 		dcdmirror_sb_write(m, DCDMIRROR_SB_CLEAN);
 		if (dcdmirror_fail_seq(m) == seq)
@@ -483,6 +492,7 @@ static void dcdmirror_destroy(struct dcdmirror *m, bool clean)
 	spin_unlock_irq(&m->gate.lock);
 	cancel_delayed_work_sync(&m->bm.daemon);
 	flush_work(&m->bm.flush_work);
+	flush_work(&m->al.work);
 	put_disk(m->disk);
 	dcdmirror_io_exit(m);
 	flush_work(&m->sb_work);

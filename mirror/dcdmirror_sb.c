@@ -82,6 +82,37 @@ int dcdmirror_sb_init(struct dcdmirror *m, struct dcdmirror_ioc_create *c)
 	-EINVAL;							\
 })
 
+/*
+ * The activity log's fields: all zero (an array without a log: its bitmap
+ * takes the ring's place, or a superblock written before the log was
+ * used), or the ring where mirror_format.h puts it and a set it can hold.
+ */
+static int dcdmirror_sb_check_al(struct dcdmirror_ioc_create *c, struct block_device *bdev,
+				 struct dcdmirror_sb *sb)
+{
+	u32 slots = le32_to_cpu(sb->al_slots), extents = le32_to_cpu(sb->al_extents);
+	u32 shift = le32_to_cpu(sb->al_extent_shift);
+
+	if (!slots && !extents && !shift && !sb->al_sector)
+		return 0;
+	if (slots != DCDMIRROR_AL_SLOTS)
+		return dcdmirror_sb_bad(c, bdev, "activity log of %u slots, not %u", slots,
+					DCDMIRROR_AL_SLOTS);
+	if (le64_to_cpu(sb->al_sector) != dcdmirror_al_sector(bdev_nr_sectors(bdev)))
+		return dcdmirror_sb_bad(c, bdev, "activity log at sector %llu, it is at %llu",
+					le64_to_cpu(sb->al_sector),
+					dcdmirror_al_sector(bdev_nr_sectors(bdev)));
+	if (extents < DCDMIRROR_AL_EXTENTS_MIN || extents > DCDMIRROR_AL_EXTENTS_MAX)
+		return dcdmirror_sb_bad(c, bdev, "activity log of %u extents, not %u to %u",
+					extents, DCDMIRROR_AL_EXTENTS_MIN,
+					DCDMIRROR_AL_EXTENTS_MAX);
+	if (shift < DCDMIRROR_AL_MIN_SHIFT || shift > DCDMIRROR_AL_MAX_SHIFT)
+		return dcdmirror_sb_bad(c, bdev,
+					"activity log extents of 2^%u sectors, not 2^%u to 2^%u",
+					shift, DCDMIRROR_AL_MIN_SHIFT, DCDMIRROR_AL_MAX_SHIFT);
+	return 0;
+}
+
 /* The version 4 fields: generations, leg id, timeout, activity log. */
 static int dcdmirror_sb_check_gen(struct dcdmirror_ioc_create *c, struct block_device *bdev,
 				  struct dcdmirror_sb *sb)
@@ -99,7 +130,7 @@ static int dcdmirror_sb_check_gen(struct dcdmirror_ioc_create *c, struct block_d
 		return dcdmirror_sb_bad(c, bdev, "remote timeout %u ms out of range", tmo);
 	if (!memchr(sb->gen_host, 0, sizeof(sb->gen_host)))
 		return dcdmirror_sb_bad(c, bdev, "host name not terminated");
-	return 0;
+	return dcdmirror_sb_check_al(c, bdev, sb);
 }
 
 /*
@@ -287,6 +318,7 @@ static bool dcdmirror_sb_resume(struct dcdmirror *m, struct dcdmirror_sb *src,
 static void dcdmirror_sb_settings(struct dcdmirror *m, struct dcdmirror_sb *sb,
 				  struct dcdmirror_ioc_create *c)
 {
+	bool v4;
 	u32 tmo;
 
 	memcpy(m->uuid, sb->uuid, sizeof(m->uuid));
@@ -305,8 +337,13 @@ static void dcdmirror_sb_settings(struct dcdmirror *m, struct dcdmirror_sb *sb,
 	if (m->resync_rate < DCDMIRROR_RESYNC_RATE_MIN ||
 	    m->resync_rate > DCDMIRROR_RESYNC_RATE_MAX)
 		m->resync_rate = DCDMIRROR_RESYNC_RATE_DEFAULT;
+	/* the log's set: given at assemble, else the array's, else the default */
+	v4 = le32_to_cpu(sb->version) >= 4;
+	m->al.nr = c->al_extents ?: (v4 ? le32_to_cpu(sb->al_extents) : 0) ?:
+		   DCDMIRROR_AL_EXTENTS_DEFAULT;
+	m->al.shift = (v4 ? le32_to_cpu(sb->al_extent_shift) : 0) ?: DCDMIRROR_AL_DEF_SHIFT;
 	/* given at assemble, else what the array had (0, none before version 4: the default) */
-	tmo = le32_to_cpu(sb->version) >= 4 ? le32_to_cpu(sb->remote_timeout_ms) : 0;
+	tmo = v4 ? le32_to_cpu(sb->remote_timeout_ms) : 0;
 	m->remote_timeout_ms = c->remote_timeout_ms ?: tmo ?: DCDMIRROR_REMOTE_TIMEOUT_DEFAULT;
 }
 
@@ -337,6 +374,20 @@ static int dcdmirror_sb_bits(struct dcdmirror *m, unsigned int i, bool merge,
 	spin_lock_irq(&m->bm.lock);
 	bitmap_set(m->bm.dirty_blocks, 0, m->bm.nr_blocks);
 	spin_unlock_irq(&m->bm.lock);
+	return ret;
+}
+
+/*
+ * Read the activity log of leg i, and after a crash (replay) set the bits
+ * of its set (dcdmirror_al_read()).
+ */
+static int dcdmirror_sb_replay(struct dcdmirror *m, unsigned int i, struct dcdmirror_sb *sb,
+			       bool replay, struct dcdmirror_ioc_create *c)
+{
+	int ret = le32_to_cpu(sb->version) >= 4 ? dcdmirror_al_read(m, i, sb, replay) : 0;
+
+	if (ret)
+		dcdmirror_create_err(c, "out of memory");
 	return ret;
 }
 
@@ -525,6 +576,9 @@ static int dcdmirror_sb_assemble_gen(struct dcdmirror *m, struct dcdmirror_sb **
 	/* the other leg's bits: what it may hold that the source lacks */
 	if (!ret && copy && !full)
 		ret = dcdmirror_sb_bits(m, !src, true, c);
+	/* after a crash: where writes may have been in flight */
+	for (i = 0; !ret && i < m->nr_legs; i++)
+		ret = dcdmirror_sb_replay(m, i, sb[i], m->unclean && copy && !full, c);
 	if (ret)
 		return ret;
 	if (!copy) {
@@ -592,6 +646,9 @@ static int dcdmirror_sb_assemble_alone(struct dcdmirror *m, struct dcdmirror_sb 
 	}
 	m->has_sb = true;
 	ret = dcdmirror_sb_bits(m, 0, false, c);
+	/* after a crash: the writes in flight, for the remote leg's return */
+	if (!ret)
+		ret = dcdmirror_sb_replay(m, 0, sb, m->unclean, c);
 	if (ret)
 		return ret;
 	dcdmirror_warn(m, "%pg runs alone%s: the remote leg is missing%s\n", bdev,
@@ -831,6 +888,12 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 	 * its events pass the local leg's, assemble reads its bitmap.
 	 */
 	dcdmirror_bitmap_flush_lazy(m);
+	/*
+	 * A leg is out: the bits of the writes it may lack, which went under
+	 * the activity log, reach the others before they become the source.
+	 */
+	if (!in_sync)
+		dcdmirror_al_mark_inflight(m);
 	m->events++;
 	/* the leg a resync rebuilds, if any: its checkpoint goes along */
 	for (i = 0; i < m->nr_legs; i++)
@@ -905,6 +968,14 @@ int dcdmirror_sb_write(struct dcdmirror *m, u32 state)
 		sb->leg_id = cpu_to_le64(leg->id);
 		sb->peer_id = cpu_to_le64(leg->peer_id);
 		sb->remote_timeout_ms = cpu_to_le32(READ_ONCE(m->remote_timeout_ms));
+		if (m->al.enabled) {
+			sector_t al = dcdmirror_al_sector(bdev_nr_sectors(leg->bdev));
+
+			sb->al_sector = cpu_to_le64(al);
+			sb->al_slots = cpu_to_le32(DCDMIRROR_AL_SLOTS);
+			sb->al_extents = cpu_to_le32(m->al.nr);
+			sb->al_extent_shift = cpu_to_le32(m->al.shift);
+		}
 		sb->crc = cpu_to_le32(dcdmirror_sb_crc(sb));
 		atomic64_inc(&m->meta_writes);
 		ret = dcdmirror_leg_io(m, i, REQ_OP_WRITE | REQ_SYNC | REQ_PREFLUSH | REQ_FUA,

@@ -260,6 +260,32 @@ static ssize_t bitmap_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(bitmap);
 
+/*
+ * The activity log: "EXTENTS EXTENT_BYTES USED HITS MISSES EVICTIONS
+ * TRANSACTIONS WAITS" (0 0 ... without one).
+ */
+static ssize_t al_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+	struct dcdmirror_al_stats st;
+
+	dcdmirror_al_stats(m, &st);
+	return sysfs_emit(buf, "%u %llu %u %llu %llu %llu %llu %llu\n", st.extents,
+			  st.extent_bytes, st.used, st.hits, st.misses, st.evictions,
+			  st.transactions, st.waits);
+}
+static DEVICE_ATTR_RO(al);
+
+/* "META_WRITES DATA_WRITES": metadata blocks written, writes to the array. */
+static ssize_t meta_writes_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct dcdmirror *m = dev_to_dcdmirror(dev);
+
+	return sysfs_emit(buf, "%lld %lld\n", (long long)atomic64_read(&m->meta_writes),
+			  (long long)atomic64_read(&m->data_writes));
+}
+static DEVICE_ATTR_RO(meta_writes);
+
 u64 dcdmirror_lat_avg_us(struct dcdmirror_leg_counters *sum)
 {
 	return sum->lat_count ? div64_u64(sum->lat_ns, sum->lat_count) / 1000 : 0;
@@ -487,6 +513,8 @@ static struct attribute *dcdmirror_attrs[] = {
 	&dev_attr_resync_rate.attr,
 	&dev_attr_resync.attr,
 	&dev_attr_bitmap.attr,
+	&dev_attr_al.attr,
+	&dev_attr_meta_writes.attr,
 	&dev_attr_latency.attr,
 	&dev_attr_max_lag.attr,
 	&dev_attr_async_flush.attr,

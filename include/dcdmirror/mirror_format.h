@@ -94,6 +94,8 @@
 #define DCDMIRROR_AL_MAGIC		0x314c41524d444344ULL	/* "DCDMRAL1" */
 #define DCDMIRROR_AL_MAX		1000	/* extents a transaction holds */
 #define DCDMIRROR_AL_MIN_SHIFT		13	/* extents of at least 4 MiB */
+#define DCDMIRROR_AL_DEF_SHIFT		13	/* of 4 MiB for a new array */
+#define DCDMIRROR_AL_MAX_SHIFT		30
 #define DCDMIRROR_BITMAP_BLOCK		4096	/* unit of bitmap writes */
 #define DCDMIRROR_BITMAP_MIN_CHUNK	4096
 #define DCDMIRROR_BITMAP_DEF_CHUNK	65536	/* doubled until it fits */
