@@ -459,6 +459,28 @@ void dcdmirror_al_write_clean(struct dcdmirror *m)
 }
 
 /*
+ * Set the bits of the chunks of extent e not yet set (busy: only those with
+ * writes in flight) and mark their blocks to be written; how many were
+ * set. bm.lock held.
+ */
+static u64 dcdmirror_al_mark_extent(struct dcdmirror *m, u64 e, bool busy)
+{
+	struct dcdmirror_bitmap *bm = &m->bm;
+	u64 c, n = 0;
+	u64 first = (e << m->al.shift) >> bm->chunk_shift;
+	u64 last = min((((e + 1) << m->al.shift) - 1) >> bm->chunk_shift, bm->chunks - 1);
+
+	for (c = first; c <= last; c++) {
+		if ((busy && !bm->count[c]) || test_bit_le(c, bm->bits))
+			continue;
+		__set_bit_le(c, bm->bits);
+		__set_bit(c / (DCDMIRROR_BITMAP_BLOCK * 8), bm->dirty_blocks);
+		n++;
+	}
+	return n;
+}
+
+/*
  * A leg is out and the superblocks are about to say so: the writes in
  * flight started under the log and set no bits; set those of their chunks
  * (every chunk of an extent with writes that has a write in flight) and
@@ -473,7 +495,6 @@ void dcdmirror_al_mark_inflight(struct dcdmirror *m)
 	struct dcdmirror_al *al = &m->al;
 	bool marked = false;
 	unsigned int i;
-	u64 c, first, last;
 
 	if (!al->enabled)
 		return;
@@ -484,16 +505,8 @@ void dcdmirror_al_mark_inflight(struct dcdmirror *m)
 
 		if (s->extent == DCDMIRROR_AL_FREE || !s->refs)
 			continue;
-		first = ((u64)s->extent << al->shift) >> bm->chunk_shift;
-		last = ((((u64)s->extent + 1) << al->shift) - 1) >> bm->chunk_shift;
-		last = min(last, bm->chunks - 1);
-		for (c = first; c <= last; c++) {
-			if (!bm->count[c] || test_bit_le(c, bm->bits))
-				continue;
-			__set_bit_le(c, bm->bits);
-			__set_bit(c / (DCDMIRROR_BITMAP_BLOCK * 8), bm->dirty_blocks);
+		if (dcdmirror_al_mark_extent(m, s->extent, true))
 			marked = true;
-		}
 	}
 	spin_unlock_irq(&bm->lock);
 	if (marked)
@@ -557,7 +570,7 @@ int dcdmirror_al_read(struct dcdmirror *m, unsigned int i, const struct dcdmirro
 	struct page **pages;
 	const char *bad = NULL;
 	unsigned int k, n;
-	u64 c, chunks = 0;
+	u64 chunks = 0;
 	int ret;
 
 	if (!al->enabled || !leg->bdev || !le32_to_cpu(sb->al_slots))
@@ -594,19 +607,8 @@ int dcdmirror_al_read(struct dcdmirror *m, unsigned int i, const struct dcdmirro
 		goto out;
 	n = le32_to_cpu(best->nr_extents);
 	spin_lock_irq(&bm->lock);
-	for (k = 0; k < n; k++) {
-		u64 e = le32_to_cpu(best->extent[k]);
-		u64 first = (e << al->shift) >> bm->chunk_shift;
-		u64 last = min(((((e + 1) << al->shift) - 1) >> bm->chunk_shift), bm->chunks - 1);
-
-		for (c = first; c <= last; c++) {
-			if (test_bit_le(c, bm->bits))
-				continue;
-			__set_bit_le(c, bm->bits);
-			__set_bit(c / (DCDMIRROR_BITMAP_BLOCK * 8), bm->dirty_blocks);
-			chunks++;
-		}
-	}
+	for (k = 0; k < n; k++)
+		chunks += dcdmirror_al_mark_extent(m, le32_to_cpu(best->extent[k]), false);
 	spin_unlock_irq(&bm->lock);
 	dcdmirror_info(m, "%pg: activity log: %u extents replayed (transaction %llu, %llu chunks more to resync)\n",
 		       leg->bdev, n, le64_to_cpu(best->seq), chunks);
