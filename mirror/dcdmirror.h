@@ -16,6 +16,7 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <dcdmirror/kernel/open_gate.h>
+#include <dcdmirror/kernel/sync_io.h>
 #include <dcdmirror/mirror_format.h>
 #include <uapi/dcdmirror/mirror.h>
 
@@ -547,6 +548,26 @@ void dcdmirror_timeout_add(struct dcdmirror *m, struct bio *bio);
 void dcdmirror_timeout_sent(struct bio *bio);
 bool dcdmirror_timeout_done(struct dcdmirror *m, struct dcdmirror_clone *c);
 void dcdmirror_set_remote_timeout(struct dcdmirror *m, unsigned int ms);
+struct dcdmirror_timed_io;
+
+/* A leg's metadata I/O in flight, from dcdmirror_leg_io_start() to its end. */
+struct dcdmirror_leg_req {
+	struct sync_io plain;		/* a leg without the timeout */
+	struct sync_io *s;		/* &plain or the timed I/O's */
+	struct dcdmirror_timed_io *t;	/* the remote leg's, with its copy */
+	unsigned long sent;		/* jiffies at submission */
+	unsigned int leg;
+	unsigned int ms;		/* remote_timeout_ms at submission */
+	blk_opf_t opf;
+	struct page **pages;
+	size_t len;
+	unsigned int per_page;
+};
+
+void dcdmirror_leg_io_start(struct dcdmirror *m, unsigned int i, struct dcdmirror_leg_req *r,
+			    blk_opf_t opf, sector_t sector, struct page **pages, size_t len,
+			    unsigned int per_page);
+int dcdmirror_leg_io_end(struct dcdmirror *m, struct dcdmirror_leg_req *r);
 int dcdmirror_leg_io(struct dcdmirror *m, unsigned int i, blk_opf_t opf, sector_t sector,
 		     struct page **pages, size_t len, unsigned int per_page);
 void dcdmirror_wait_abandoned(struct dcdmirror *m);

@@ -116,34 +116,37 @@ void dcdmirror_bitmap_exit(struct dcdmirror *m)
 	bm->bits = NULL;
 }
 
-/* I/O of blocks [first, first + n) of the bitmap of leg i, from bm->pages. */
-static int dcdmirror_bitmap_io(struct dcdmirror *m, unsigned int i,
-			       unsigned int first, unsigned int n, blk_opf_t opf)
+/* Start the write of blocks [first, first + n) of leg i's bitmap, from bm->pages. */
+static void dcdmirror_bitmap_write_start(struct dcdmirror *m, unsigned int i,
+					 struct dcdmirror_leg_req *r, unsigned int first,
+					 unsigned int n, blk_opf_t flush)
 {
 	struct dcdmirror_leg *leg = &m->legs[i];
 
-	if (op_is_write(opf))
-		atomic64_inc(&m->meta_writes);
-	return dcdmirror_leg_io(m, i, opf, leg->bitmap_sector + (sector_t)first * SECTORS_PER_BLOCK,
-				m->bm.pages + first, (size_t)n * DCDMIRROR_BITMAP_BLOCK,
-				DCDMIRROR_BITMAP_BLOCK);
+	atomic64_inc(&m->meta_writes);
+	dcdmirror_leg_io_start(m, i, r, REQ_OP_WRITE | REQ_SYNC | REQ_FUA | flush,
+			       leg->bitmap_sector + (sector_t)first * SECTORS_PER_BLOCK,
+			       m->bm.pages + first, (size_t)n * DCDMIRROR_BITMAP_BLOCK,
+			       DCDMIRROR_BITMAP_BLOCK);
 }
 
 /*
- * May leg i get its bitmap blocks later? In async mode, the remote leg,
- * while the local leg is in sync: the remote leg's bitmap is read only
+ * May leg i get its bitmap blocks later? The remote leg, while the local
+ * leg is in sync, in either mode: the remote leg's bitmap is read only
  * when it is the source at assemble, that is when it has more events than
  * the local leg, which only a superblock write after the local leg left
  * gives it, and dcdmirror_sb_write() first brings its bitmap up to date
  * (dcdmirror_bitmap_flush_lazy()). A crash of either site leaves the
- * local leg's bitmap, written before every write, to decide.
+ * local leg's bitmap, written before every write, to decide; a failback
+ * or a split brain resolved copies the union of both legs' bitmaps. In
+ * sync mode too this saves a round trip to the remote site before a write
+ * that sets a bit.
  */
 static bool dcdmirror_bitmap_lazy(struct dcdmirror *m, unsigned int i)
 {
 	unsigned int j;
 
-	if (READ_ONCE(m->mode) != DCDMIRROR_MODE_ASYNC ||
-	    m->legs[i].role != DCDMIRROR_ROLE_REMOTE)
+	if (m->legs[i].role != DCDMIRROR_ROLE_REMOTE)
 		return false;
 	for (j = 0; j < m->nr_legs; j++)
 		if (m->legs[j].role == DCDMIRROR_ROLE_LOCAL)
@@ -153,6 +156,102 @@ static bool dcdmirror_bitmap_lazy(struct dcdmirror *m, unsigned int i)
 	return false;
 }
 
+/* One leg's part of a bitmap write: its blocks, written range by range. */
+struct dcdmirror_bitmap_leg_write {
+	DECLARE_BITMAP(blocks, 256);
+	unsigned int next;		/* the first block not yet started */
+	blk_opf_t flush;		/* REQ_PREFLUSH on its first range */
+	bool active;
+	struct dcdmirror_leg_req req;
+};
+
+/*
+ * What leg i gets of a bitmap write (see dcdmirror_bitmap_write()), in w:
+ * false if nothing now, because it is out, or lazy (lazy set then).
+ */
+static bool dcdmirror_bitmap_write_plan(struct dcdmirror *m, unsigned int i,
+					unsigned long *blocks, bool lazy_only,
+					blk_opf_t preflush,
+					struct dcdmirror_bitmap_leg_write *w, bool *lazy)
+{
+	struct dcdmirror_leg *leg = &m->legs[i];
+
+	*lazy = false;
+	w->active = false;
+	w->next = 0;
+	w->flush = preflush;
+	if (!leg->bdev || test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags))
+		return false;
+	if (lazy_only && leg->role != DCDMIRROR_ROLE_REMOTE)
+		return false;
+	spin_lock_irq(&m->bm.lock);
+	if (!lazy_only && dcdmirror_bitmap_lazy(m, i)) {
+		bitmap_or(m->bm.lazy_blocks, m->bm.lazy_blocks, blocks, 256);
+		m->bm.lazy_writes++;
+		spin_unlock_irq(&m->bm.lock);
+		*lazy = true;
+		return false;
+	}
+	if (lazy_only)
+		bitmap_copy(w->blocks, m->bm.lazy_blocks, 256);
+	else if (leg->role == DCDMIRROR_ROLE_REMOTE)
+		bitmap_or(w->blocks, blocks, m->bm.lazy_blocks, 256);
+	else
+		bitmap_copy(w->blocks, blocks, 256);
+	if (leg->role == DCDMIRROR_ROLE_REMOTE) {
+		if (!bitmap_empty(m->bm.lazy_blocks, 256))
+			w->flush = REQ_PREFLUSH;
+		bitmap_zero(m->bm.lazy_blocks, 256);
+	}
+	spin_unlock_irq(&m->bm.lock);
+	w->active = true;
+	return true;
+}
+
+/*
+ * Write every active leg's blocks, the legs in parallel; on each leg a
+ * range starts once the one before it, which carries the flush, has
+ * completed. Each leg ends in done or in failed (not failed yet: the
+ * caller does that). First error, or 0.
+ */
+static int dcdmirror_bitmap_write_legs(struct dcdmirror *m, struct dcdmirror_bitmap_leg_write *w,
+				       unsigned long *done, unsigned long *failed)
+{
+	unsigned long started;
+	unsigned int i, b, e;
+	int ret, err = 0;
+
+	do {
+		started = 0;
+		for (i = 0; i < m->nr_legs; i++) {
+			if (!w[i].active)
+				continue;
+			b = find_next_bit(w[i].blocks, m->bm.nr_blocks, w[i].next);
+			if (b >= m->bm.nr_blocks) {
+				w[i].active = false;
+				__set_bit(i, done);
+				continue;
+			}
+			e = find_next_zero_bit(w[i].blocks, m->bm.nr_blocks, b);
+			w[i].next = e;
+			dcdmirror_bitmap_write_start(m, i, &w[i].req, b, e - b, w[i].flush);
+			w[i].flush = 0;
+			__set_bit(i, &started);
+		}
+		for_each_set_bit(i, &started, m->nr_legs) {
+			ret = dcdmirror_leg_io_end(m, &w[i].req);
+			if (!ret)
+				continue;
+			dcdmirror_err(m, "%pg: bitmap write failed: error %d\n", m->legs[i].bdev,
+				      ret);
+			err = err ?: ret;
+			w[i].active = false;
+			__set_bit(i, failed);
+		}
+	} while (started);
+	return err;
+}
+
 /*
  * Write the blocks set in blocks to every working leg, with write_mutex
  * held (bm->pages hold each block's last image). A remote leg that may
@@ -160,59 +259,43 @@ static bool dcdmirror_bitmap_lazy(struct dcdmirror *m, unsigned int i)
  * those it was owed too. lazy_only: write the owed blocks only, to the
  * remote legs (blocks is ignored). preflush: flush each leg first (the
  * blocks clear bits); owed blocks may clear bits too, so a leg that gets
- * them is always flushed first.
+ * them is always flushed first. The legs get them in parallel.
  */
 static int dcdmirror_bitmap_write(struct dcdmirror *m, unsigned long *blocks,
 				  bool lazy_only, blk_opf_t preflush,
 				  bool *recorded)
 {
-	DECLARE_BITMAP(these, 256);
-	unsigned long done = 0;
-	unsigned int i, b, e;
-	int ret, err = 0;
+	struct dcdmirror_bitmap_leg_write w[DCDMIRROR_MAX_LEGS];
+	unsigned long done = 0, failed = 0, lazy_legs = 0, again = 0;
+	unsigned int i;
+	bool lazy;
+	int err;
 
 	for (i = 0; i < m->nr_legs; i++) {
-		struct dcdmirror_leg *leg = &m->legs[i];
-		blk_opf_t flush = preflush;
-
-		if (!leg->bdev || test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags))
-			continue;
-		if (lazy_only && leg->role != DCDMIRROR_ROLE_REMOTE)
-			continue;
-		spin_lock_irq(&m->bm.lock);
-		if (!lazy_only && dcdmirror_bitmap_lazy(m, i)) {
-			bitmap_or(m->bm.lazy_blocks, m->bm.lazy_blocks, blocks, 256);
-			m->bm.lazy_writes++;
-			spin_unlock_irq(&m->bm.lock);
-			continue;
+		dcdmirror_bitmap_write_plan(m, i, blocks, lazy_only, preflush, &w[i], &lazy);
+		if (lazy)
+			__set_bit(i, &lazy_legs);
+	}
+	err = dcdmirror_bitmap_write_legs(m, w, &done, &failed);
+	/* a leg that cannot record intent cannot be trusted */
+	for_each_set_bit(i, &failed, m->nr_legs)
+		dcdmirror_fail_leg(m, i);
+	/*
+	 * The local leg failed it: a remote leg that was to get the blocks
+	 * later gets them now, with those it was owed (they include these),
+	 * as the writes that wait will be on it alone.
+	 */
+	if (failed) {
+		for_each_set_bit(i, &lazy_legs, m->nr_legs)
+			if (dcdmirror_bitmap_write_plan(m, i, blocks, true, REQ_PREFLUSH, &w[i],
+							&lazy))
+				__set_bit(i, &again);
+		if (again) {
+			failed = 0;
+			err = dcdmirror_bitmap_write_legs(m, w, &done, &failed) ?: err;
+			for_each_set_bit(i, &failed, m->nr_legs)
+				dcdmirror_fail_leg(m, i);
 		}
-		if (lazy_only)
-			bitmap_copy(these, m->bm.lazy_blocks, 256);
-		else if (leg->role == DCDMIRROR_ROLE_REMOTE)
-			bitmap_or(these, blocks, m->bm.lazy_blocks, 256);
-		else
-			bitmap_copy(these, blocks, 256);
-		if (leg->role == DCDMIRROR_ROLE_REMOTE) {
-			if (!bitmap_empty(m->bm.lazy_blocks, 256))
-				flush = REQ_PREFLUSH;
-			bitmap_zero(m->bm.lazy_blocks, 256);
-		}
-		spin_unlock_irq(&m->bm.lock);
-		ret = 0;
-		for_each_set_bitrange(b, e, these, m->bm.nr_blocks) {
-			ret = dcdmirror_bitmap_io(m, i, b, e - b,
-						  REQ_OP_WRITE | REQ_SYNC | REQ_FUA | flush);
-			flush = 0;
-			if (!ret)
-				continue;
-			dcdmirror_err(m, "%pg: bitmap write failed: error %d\n", leg->bdev, ret);
-			err = err ?: ret;
-			/* a leg that cannot record intent cannot be trusted */
-			dcdmirror_fail_leg(m, i);
-			break;
-		}
-		if (!ret)
-			__set_bit(i, &done);
 	}
 	/*
 	 * Recorded if an in-sync leg has the blocks on disk (a lazy remote
@@ -256,23 +339,34 @@ void dcdmirror_bitmap_flush_lazy(struct dcdmirror *m)
  */
 bool dcdmirror_flush_legs_locked(struct dcdmirror *m, int skip, const char *why)
 {
+	struct dcdmirror_leg_req r[DCDMIRROR_MAX_LEGS];
+	unsigned long started = 0;
 	unsigned int i;
 	bool ok = true;
 	int ret;
 
+	/* all of them at once: over the WAN the remote one is a round trip */
 	for (i = 0; i < m->nr_legs; i++) {
 		struct dcdmirror_leg *leg = &m->legs[i];
 
 		if (i == skip || !leg->bdev || test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags))
 			continue;
-		ret = dcdmirror_leg_io(m, i, REQ_OP_WRITE | REQ_PREFLUSH, 0, NULL, 0, 0);
-		if (!ret)
+		dcdmirror_leg_io_start(m, i, &r[i], REQ_OP_WRITE | REQ_PREFLUSH, 0, NULL, 0, 0);
+		__set_bit(i, &started);
+	}
+	for_each_set_bit(i, &started, m->nr_legs) {
+		ret = dcdmirror_leg_io_end(m, &r[i]);
+		if (!ret) {
+			__clear_bit(i, &started);
 			continue;
-		dcdmirror_err(m, "%pg: cache flush before %s failed: error %d\n", leg->bdev, why,
-			      ret);
-		dcdmirror_fail_leg(m, i);
+		}
+		dcdmirror_err(m, "%pg: cache flush before %s failed: error %d\n",
+			      m->legs[i].bdev, why, ret);
 		ok = false;
 	}
+	/* the ones left failed */
+	for_each_set_bit(i, &started, m->nr_legs)
+		dcdmirror_fail_leg(m, i);
 	return ok;
 }
 

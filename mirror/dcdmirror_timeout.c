@@ -303,14 +303,15 @@ static void dcdmirror_timed_copy_back(struct dcdmirror_timed_io *t, struct page 
 }
 
 /*
- * Wait for done, submitted now, while the remote leg makes progress: a
+ * Wait for done, submitted at from, while the remote leg makes progress: a
  * metadata write or flush queued behind async writes on a slow link (in
  * the same TCP stream) waits for them as they complete, as a write does
  * (dcdmirror_progress_due()). False if it is overdue.
  */
-static bool dcdmirror_timed_wait(struct dcdmirror *m, struct completion *done, unsigned int ms)
+static bool dcdmirror_timed_wait(struct dcdmirror *m, struct completion *done,
+				 unsigned long from, unsigned int ms)
 {
-	unsigned long from = jiffies, due;
+	unsigned long due;
 
 	for (;;) {
 		due = dcdmirror_progress_due(m, from, ms);
@@ -335,47 +336,69 @@ static void dcdmirror_timed_endio(struct bio *bio)
 }
 
 /*
- * Synchronous I/O of leg i: len bytes at sector from or to pages (see
- * sync_io_add_pages()), or with pages NULL a cache flush. On the remote
- * leg it waits until remote_timeout_ms pass without progress (its own
- * completion or a remote write's), then fails the leg and returns
- * -ETIMEDOUT; the bios it gives up on have pages of their own, and the
- * caller's may be reused at once. Process context.
+ * Start I/O of leg i: len bytes at sector from or to pages (see
+ * sync_io_add_pages()), or with pages NULL a cache flush; r holds it until
+ * dcdmirror_leg_io_end(). I/O of several legs started before any ends goes
+ * to them in parallel. Process context.
  */
-int dcdmirror_leg_io(struct dcdmirror *m, unsigned int i, blk_opf_t opf, sector_t sector,
-		     struct page **pages, size_t len, unsigned int per_page)
+void dcdmirror_leg_io_start(struct dcdmirror *m, unsigned int i, struct dcdmirror_leg_req *r,
+			    blk_opf_t opf, sector_t sector, struct page **pages, size_t len,
+			    unsigned int per_page)
 {
 	struct block_device *bdev = m->legs[i].bdev;
-	unsigned int ms = READ_ONCE(m->remote_timeout_ms);
-	struct dcdmirror_timed_io *t = NULL;
-	struct sync_io plain, *s = &plain;
-	int ret;
 
+	r->ms = READ_ONCE(m->remote_timeout_ms);
+	r->opf = opf;
+	r->pages = pages;
+	r->len = len;
+	r->per_page = per_page;
+	r->t = NULL;
+	r->s = &r->plain;
 	if (dcdmirror_timed_leg(m, i))
-		t = dcdmirror_timed_alloc(m, opf, pages, len, per_page);
+		r->t = dcdmirror_timed_alloc(m, opf, pages, len, per_page);
 	/* without the memory: wait as long as the leg takes */
-	if (t)
-		s = &t->s;
-	sync_io_init(s);
-	if (t)
-		s->end_io = dcdmirror_timed_endio;
+	if (r->t) {
+		r->s = &r->t->s;
+		sync_io_init(r->s);
+		r->s->end_io = dcdmirror_timed_endio;
+	} else {
+		sync_io_init(r->s);
+	}
+	r->leg = i;
+	r->sent = jiffies;
 	if (pages) {
-		sync_io_add_pages(s, bdev, opf, sector, t ? t->pages : pages, len, per_page);
+		sync_io_add_pages(r->s, bdev, opf, sector, r->t ? r->t->pages : pages, len,
+				  per_page);
 	} else {
 		/* GFP_NOIO from fs_bio_set: waits for memory, cannot fail */
 		struct bio *bio = bio_alloc(bdev, 0, REQ_OP_WRITE | REQ_PREFLUSH, GFP_NOIO);
 
-		sync_io_submit(s, bio);
+		sync_io_submit(r->s, bio);
 	}
+}
+
+/*
+ * Wait for the I/O r holds. On the remote leg it waits until
+ * remote_timeout_ms pass without progress (its own completion or a remote
+ * write's), then fails the leg and returns -ETIMEDOUT; the bios it gives up
+ * on have pages of their own, and the caller's may be reused at once.
+ * Process context.
+ */
+int dcdmirror_leg_io_end(struct dcdmirror *m, struct dcdmirror_leg_req *r)
+{
+	struct dcdmirror_timed_io *t = r->t;
+	struct sync_io *s = r->s;
+	int ret;
+
 	if (!t)
 		return sync_io_wait(s);
 	if (atomic_dec_and_test(&s->pending)) {
 		/* all done already: the bios' share is ours to drop */
 		dcdmirror_timed_put(t);
-	} else if (!dcdmirror_timed_wait(m, &s->done, ms)) {
-		const char *what = op_is_write(opf) ? "metadata write" : "read";
+	} else if (!dcdmirror_timed_wait(m, &s->done, r->sent, r->ms)) {
+		const char *what = op_is_write(r->opf) ? "metadata write" : "read";
 
-		if (dcdmirror_timeout_fail(m, i, what, ms)) {
+		if (dcdmirror_timeout_fail(m, r->leg, what, r->ms)) {
 			atomic_inc(&m->meta_abandoned);
 			t->abandoned = true;
 			dcdmirror_timed_put(t);
@@ -384,10 +407,20 @@ int dcdmirror_leg_io(struct dcdmirror *m, unsigned int i, blk_opf_t opf, sector_
 		wait_for_completion_io(&s->done);
 	}
 	ret = blk_status_to_errno(READ_ONCE(s->status));
-	if (!ret && pages && !op_is_write(opf))
-		dcdmirror_timed_copy_back(t, pages, len, per_page);
+	if (!ret && r->pages && !op_is_write(r->opf))
+		dcdmirror_timed_copy_back(t, r->pages, r->len, r->per_page);
 	dcdmirror_timed_put(t);
 	return ret;
+}
+
+/* Synchronous I/O of leg i (dcdmirror_leg_io_start(), then its end). */
+int dcdmirror_leg_io(struct dcdmirror *m, unsigned int i, blk_opf_t opf, sector_t sector,
+		     struct page **pages, size_t len, unsigned int per_page)
+{
+	struct dcdmirror_leg_req r;
+
+	dcdmirror_leg_io_start(m, i, &r, opf, sector, pages, len, per_page);
+	return dcdmirror_leg_io_end(m, &r);
 }
 
 /*
