@@ -18,11 +18,12 @@ import sys
 
 def fio_stats(path, op="write", job=0):
     """One fio job's figures from fio's JSON output (--output-format=json):
-    iops, bw_kib, lat_avg_us/p50/p99/p999/max (us), ios, runtime_s,
-    usr_cpu, sys_cpu (percent of one CPU). Latency is the total (submission
-    plus completion: a driver that completes a write inside submit_bio, as
-    an NVRAM buffer does, spends it all in submission) with percentiles when
-    fio ran with --lat_percentiles=1, else completion latency (clat)."""
+    iops, bw_kib, bw_bytes (bytes/s, not rounded to KiB), lat_avg_us/p50/
+    p99/p999/max (us), ios, runtime_s, usr_cpu, sys_cpu (percent of one
+    CPU). Latency is the total (submission plus completion: a driver that
+    completes a write inside submit_bio, as an NVRAM buffer does, spends it
+    all in submission) with percentiles when fio ran with
+    --lat_percentiles=1, else completion latency (clat)."""
     with open(path) as f:
         text = f.read()
     # fio may print notices before the JSON object
@@ -33,6 +34,8 @@ def fio_stats(path, op="write", job=0):
     return {
         "iops": d["iops"],
         "bw_kib": d["bw"],
+        # an older fio has only the KiB/s figure
+        "bw_bytes": d.get("bw_bytes", d["bw"] * 1024),
         "ios": d["total_ios"],
         "runtime_s": d["runtime"] / 1000.0,
         "lat_avg_us": lat["mean"] / 1000.0,
