@@ -19,6 +19,7 @@
 #include <dcdmirror/dcd_format.h>
 
 #include "dcdctl.h"
+#include "out.h"
 
 #define CONTROL "/dev/" DCD_CONTROL_NAME
 
@@ -56,8 +57,9 @@ const char dcd_usage[] =
 	"        the log must reach where the stop left it; if a damaged cache\n"
 	"        disk ends it earlier, assemble is refused, and --force accepts\n"
 	"        the loss of the segments from there on.\n"
-	"    dcdctl detail /dev/dcdN\n"
-	"        Show configuration, buffer and log occupancy and statistics.\n"
+	"    dcdctl detail /dev/dcdN [--json]\n"
+	"        Show configuration, buffer and log occupancy and statistics; with\n"
+	"        --json, as JSON.\n"
 	"    dcdctl flush /dev/dcdN\n"
 	"        Log the buffer, destage the whole log to the data disk and wait.\n"
 	"    dcdctl stop /dev/dcdN [--no-log]\n"
@@ -66,9 +68,10 @@ const char dcd_usage[] =
 	"        data disk clean: it then holds the whole device, from its block 1.\n"
 	"        --no-log drops the buffer and leaves the superblock marked active,\n"
 	"        as a power loss would (a test hook).\n"
-	"    dcdctl examine DEV\n"
+	"    dcdctl examine DEV [--json]\n"
 	"        Print the dcd superblock of a cache disk (the newer of its two\n"
-	"        copies), or the header of a data disk (clean or dirty).\n";
+	"        copies), or the header of a data disk (clean or dirty); with\n"
+	"        --json, as JSON.\n";
 
 static int open_ctl(void)
 {
@@ -283,17 +286,35 @@ static int pct(uint64_t part, uint64_t whole)
 	return whole ? (int)(part * 100 / whole) : 0;
 }
 
+/* The fields of a "Tunables:" line; bypass 0 is off, null in JSON. */
+static void out_tunables(struct out *o, uint32_t idle_ms, uint32_t max_age_ms,
+			 uint32_t high_watermark, uint64_t bypass_bytes)
+{
+	out_u64(o, "idle_ms", idle_ms);
+	out_u64(o, "max_age_ms", max_age_ms);
+	out_u64(o, "high_watermark", high_watermark);
+	if (bypass_bytes)
+		out_u64(o, "bypass_bytes", bypass_bytes);
+	else
+		out_null(o, "bypass_bytes");
+}
+
 static int dcd_detail(const char *dev, int argc, char **argv)
 {
-	const struct dcdctl_opt none[] = { { NULL, false, NULL, NULL } };
+	bool json = false;
+	const struct dcdctl_opt opts[] = {
+		{ "json", false, NULL, &json },
+		{ NULL, false, NULL, NULL },
+	};
 	struct dcd_ioc_detail d;
 	char h1[32], h2[32], n1[160], n2[160];
+	struct out o;
 	int fd, ret;
 
 	memset(&d, 0, sizeof(d));
 	d.version = DCD_IOCTL_VERSION;
 	d.size = sizeof(d);
-	if (dcd_verb_args(dev, argc, argv, none, &d.index))
+	if (dcd_verb_args(dev, argc, argv, opts, &d.index))
 		return 1;
 	fd = open_ctl();
 	if (fd < 0)
@@ -305,43 +326,82 @@ static int dcd_detail(const char *dev, int argc, char **argv)
 			return dcdctl_err("detail %s: no such dcd device", dev);
 		return dcdctl_err("detail %s: %s", dev, strerror(errno));
 	}
-	printf("%s:\n", dev);
-	printf("             Mode : %s\n", d.mode == DCD_MODE_NVRAM ? "nvram" : "safe");
-	printf("            State : %s\n",
-	       d.flags & DCD_DETAIL_FAILED ? "failed" :
-	       d.flags & DCD_DETAIL_UNCLEAN ? "active, unclean start" : "active");
-	printf("       Cache disk : %s\n", dcdctl_dev_name(d.cache_major, d.cache_minor, n1, sizeof(n1)));
-	printf("        Data disk : %s\n", dcdctl_dev_name(d.data_major, d.data_minor, n2, sizeof(n2)));
-	printf("             Size : %s (%" PRIu64 " bytes, 4096-byte blocks)\n",
-	       dcdctl_human(d.size_bytes, h1, sizeof(h1)), (uint64_t)d.size_bytes);
-	printf("           Buffer : %s used of %s\n",
-	       dcdctl_human(d.buffer_used_bytes, h1, sizeof(h1)),
-	       dcdctl_human(d.buffer_bytes, h2, sizeof(h2)));
-	printf("              Log : %s used of %s (%d%%)\n",
-	       dcdctl_human(d.log_used_bytes, h1, sizeof(h1)),
-	       dcdctl_human(d.log_bytes, h2, sizeof(h2)),
-	       pct(d.log_used_bytes, d.log_bytes));
-	printf("            Dirty : %s\n", dcdctl_human(d.dirty_bytes, h1, sizeof(h1)));
-	printf("     Log sequence : tail %" PRIu64 ", next %" PRIu64 "\n",
-	       (uint64_t)d.tail_seq, (uint64_t)d.head_seq);
-	printf("          Tunables: idle-ms %u, max-age-ms %u, high-watermark %u%%, bypass %s\n",
-	       d.idle_ms, d.max_age_ms, d.high_watermark,
-	       d.bypass_bytes ? dcdctl_human(d.bypass_bytes, h1, sizeof(h1)) : "off");
-	printf(" Segments written : %" PRIu64 " (%s)\n", (uint64_t)d.segments_written,
-	       dcdctl_human(d.log_bytes_written, h1, sizeof(h1)));
-	printf("         Destaged : %s in %" PRIu64 " batches, %" PRIu64 " idle periods\n",
-	       dcdctl_human(d.bytes_destaged, h1, sizeof(h1)),
-	       (uint64_t)d.destage_runs, (uint64_t)d.idle_periods);
-	printf("        Read hits : buffer %" PRIu64 ", log %" PRIu64 ", data disk %" PRIu64
-	       " (4 KiB blocks)\n", (uint64_t)d.read_hits_buffer,
-	       (uint64_t)d.read_hits_log, (uint64_t)d.read_hits_data);
-	printf("           Writes : %" PRIu64 " (%" PRIu64 " bypassed), average %" PRIu64 " ns\n",
-	       (uint64_t)d.writes, (uint64_t)d.bypass_writes, (uint64_t)d.write_lat_ns);
-	printf("  Flushes and FUA : %" PRIu64 ", average %" PRIu64 " us\n",
-	       (uint64_t)d.flushes, (uint64_t)(d.flush_lat_ns / 1000));
-	printf("     Paced writes : %" PRIu64 ", average wait %" PRIu64 " us (log above its pacing point)\n",
-	       (uint64_t)d.paced_writes, (uint64_t)(d.pace_wait_ns / 1000));
-	return 0;
+	out_init(&o, stdout, json);
+	out_begin(&o, "dcd", "device", dev);
+	out_text(&o, "             Mode : %s\n", d.mode == DCD_MODE_NVRAM ? "nvram" : "safe");
+	out_str(&o, "mode", d.mode == DCD_MODE_NVRAM ? "nvram" : "safe");
+	out_text(&o, "            State : %s\n",
+		 d.flags & DCD_DETAIL_FAILED ? "failed" :
+		 d.flags & DCD_DETAIL_UNCLEAN ? "active, unclean start" : "active");
+	out_str(&o, "state", d.flags & DCD_DETAIL_FAILED ? "failed" : "active");
+	out_bool(&o, "unclean_start", d.flags & DCD_DETAIL_UNCLEAN);
+	out_text(&o, "       Cache disk : %s\n",
+		 dcdctl_dev_name(d.cache_major, d.cache_minor, n1, sizeof(n1)));
+	out_str(&o, "cache_disk", n1);
+	out_u64(&o, "cache_major", d.cache_major);
+	out_u64(&o, "cache_minor", d.cache_minor);
+	out_text(&o, "        Data disk : %s\n",
+		 dcdctl_dev_name(d.data_major, d.data_minor, n2, sizeof(n2)));
+	out_str(&o, "data_disk", n2);
+	out_u64(&o, "data_major", d.data_major);
+	out_u64(&o, "data_minor", d.data_minor);
+	out_text(&o, "             Size : %s (%" PRIu64 " bytes, 4096-byte blocks)\n",
+		 dcdctl_human(d.size_bytes, h1, sizeof(h1)), (uint64_t)d.size_bytes);
+	out_u64(&o, "size_bytes", d.size_bytes);
+	out_u64(&o, "logical_block_size", 4096);
+	out_text(&o, "           Buffer : %s used of %s\n",
+		 dcdctl_human(d.buffer_used_bytes, h1, sizeof(h1)),
+		 dcdctl_human(d.buffer_bytes, h2, sizeof(h2)));
+	out_u64(&o, "buffer_used_bytes", d.buffer_used_bytes);
+	out_u64(&o, "buffer_bytes", d.buffer_bytes);
+	out_text(&o, "              Log : %s used of %s (%d%%)\n",
+		 dcdctl_human(d.log_used_bytes, h1, sizeof(h1)),
+		 dcdctl_human(d.log_bytes, h2, sizeof(h2)),
+		 pct(d.log_used_bytes, d.log_bytes));
+	out_u64(&o, "log_used_bytes", d.log_used_bytes);
+	out_u64(&o, "log_bytes", d.log_bytes);
+	out_u64(&o, "log_used_percent", (uint64_t)pct(d.log_used_bytes, d.log_bytes));
+	out_text(&o, "            Dirty : %s\n", dcdctl_human(d.dirty_bytes, h1, sizeof(h1)));
+	out_u64(&o, "dirty_bytes", d.dirty_bytes);
+	out_text(&o, "     Log sequence : tail %" PRIu64 ", next %" PRIu64 "\n",
+		 (uint64_t)d.tail_seq, (uint64_t)d.head_seq);
+	out_u64(&o, "tail_seq", d.tail_seq);
+	out_u64(&o, "head_seq", d.head_seq);
+	out_text(&o, "          Tunables: idle-ms %u, max-age-ms %u, high-watermark %u%%, bypass %s\n",
+		 d.idle_ms, d.max_age_ms, d.high_watermark,
+		 d.bypass_bytes ? dcdctl_human(d.bypass_bytes, h1, sizeof(h1)) : "off");
+	out_tunables(&o, d.idle_ms, d.max_age_ms, d.high_watermark, d.bypass_bytes);
+	out_text(&o, " Segments written : %" PRIu64 " (%s)\n", (uint64_t)d.segments_written,
+		 dcdctl_human(d.log_bytes_written, h1, sizeof(h1)));
+	out_u64(&o, "segments_written", d.segments_written);
+	out_u64(&o, "log_bytes_written", d.log_bytes_written);
+	out_text(&o, "         Destaged : %s in %" PRIu64 " batches, %" PRIu64 " idle periods\n",
+		 dcdctl_human(d.bytes_destaged, h1, sizeof(h1)),
+		 (uint64_t)d.destage_runs, (uint64_t)d.idle_periods);
+	out_u64(&o, "destaged_bytes", d.bytes_destaged);
+	out_u64(&o, "destage_batches", d.destage_runs);
+	out_u64(&o, "idle_periods", d.idle_periods);
+	out_text(&o, "        Read hits : buffer %" PRIu64 ", log %" PRIu64 ", data disk %" PRIu64
+		 " (4 KiB blocks)\n", (uint64_t)d.read_hits_buffer,
+		 (uint64_t)d.read_hits_log, (uint64_t)d.read_hits_data);
+	out_u64(&o, "read_hits_buffer", d.read_hits_buffer);
+	out_u64(&o, "read_hits_log", d.read_hits_log);
+	out_u64(&o, "read_hits_data", d.read_hits_data);
+	out_text(&o, "           Writes : %" PRIu64 " (%" PRIu64 " bypassed), average %" PRIu64
+		 " ns\n", (uint64_t)d.writes, (uint64_t)d.bypass_writes, (uint64_t)d.write_lat_ns);
+	out_u64(&o, "writes", d.writes);
+	out_u64(&o, "bypass_writes", d.bypass_writes);
+	out_u64(&o, "write_latency_avg_ns", d.write_lat_ns);
+	out_text(&o, "  Flushes and FUA : %" PRIu64 ", average %" PRIu64 " us\n",
+		 (uint64_t)d.flushes, (uint64_t)(d.flush_lat_ns / 1000));
+	out_u64(&o, "flushes", d.flushes);
+	out_u64(&o, "flush_latency_avg_ns", d.flush_lat_ns);
+	out_text(&o, "     Paced writes : %" PRIu64 ", average wait %" PRIu64
+		 " us (log above its pacing point)\n",
+		 (uint64_t)d.paced_writes, (uint64_t)(d.pace_wait_ns / 1000));
+	out_u64(&o, "paced_writes", d.paced_writes);
+	out_u64(&o, "pace_wait_avg_ns", d.pace_wait_ns);
+	return out_end(&o);
 }
 
 int dcd_main(const char *verb, const char *dev, int argc, char **argv)
@@ -373,35 +433,45 @@ static bool valid_block(void *buf, uint64_t magic, __le32 *crc_field)
 }
 
 /* The data disk header of a version 2 data disk. */
-static void examine_data_disk(const char *path, struct dcd_data_sb *d)
+static int examine_data_disk(const char *path, struct dcd_data_sb *d, bool json)
 {
 	char uuid[40], h1[32], tbuf[64];
-	time_t t = (time_t)le64toh(d->utime);
+	uint32_t state = le32toh(d->state);
+	struct out o;
 
-	printf("%s:\n", path);
-	printf("            Magic : dcd data disk, format version %u\n", le32toh(d->version));
-	printf("       Cache disk : UUID %s\n", dcdctl_uuid(d->uuid, uuid));
-	printf("            State : %s\n", le32toh(d->state) == DCD_DATA_CLEAN ?
-	       "clean (this disk holds every block's newest copy)" :
-	       le32toh(d->state) == DCD_DATA_DIRTY ?
-	       "dirty (the cache disk's log may hold newer copies: use it with its cache disk)" :
-	       "unknown");
-	printf("      Data offset : %" PRIu64 " blocks of 4096 bytes\n",
-	       (uint64_t)le64toh(d->data_offset));
-	printf("      Device size : %s (%" PRIu64 " blocks)\n",
-	       dcdctl_human(le64toh(d->data_blocks) * 4096, h1, sizeof(h1)),
-	       (uint64_t)le64toh(d->data_blocks));
-	strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
-	printf("          Updated : %s\n", tbuf);
+	out_init(&o, stdout, json);
+	out_begin(&o, "dcd", "data_disk", path);
+	out_text(&o, "            Magic : dcd data disk, format version %u\n", le32toh(d->version));
+	out_u64(&o, "format_version", le32toh(d->version));
+	out_text(&o, "       Cache disk : UUID %s\n", dcdctl_uuid(d->uuid, uuid));
+	out_str(&o, "uuid", uuid);
+	out_text(&o, "            State : %s\n", state == DCD_DATA_CLEAN ?
+		 "clean (this disk holds every block's newest copy)" :
+		 state == DCD_DATA_DIRTY ?
+		 "dirty (the cache disk's log may hold newer copies: use it with its cache disk)" :
+		 "unknown");
+	out_str(&o, "state", state == DCD_DATA_CLEAN ? "clean" :
+		state == DCD_DATA_DIRTY ? "dirty" : "unknown");
+	out_text(&o, "      Data offset : %" PRIu64 " blocks of 4096 bytes\n",
+		 (uint64_t)le64toh(d->data_offset));
+	out_u64(&o, "data_offset_blocks", le64toh(d->data_offset));
+	out_text(&o, "      Device size : %s (%" PRIu64 " blocks)\n",
+		 dcdctl_human(le64toh(d->data_blocks) * 4096, h1, sizeof(h1)),
+		 (uint64_t)le64toh(d->data_blocks));
+	out_u64(&o, "device_size_bytes", le64toh(d->data_blocks) * 4096);
+	out_text(&o, "          Updated : %s\n", dcdctl_time_str(le64toh(d->utime), tbuf, sizeof(tbuf)));
+	out_u64(&o, "updated_time", le64toh(d->utime));
+	return out_end(&o) ? 2 : 0;
 }
 
-int dcd_examine(const char *path)
+int dcd_examine(const char *path, bool json)
 {
 	static struct dcd_sb copies[DCD_SB_COPIES];
 	struct dcd_sb *sb = NULL;
 	char uuid[40], h1[32], tbuf[64];
 	bool ok[DCD_SB_COPIES];
-	time_t t;
+	uint32_t state;
+	struct out o;
 	ssize_t n;
 	int fd, i, newest = -1;
 
@@ -415,10 +485,8 @@ int dcd_examine(const char *path)
 	if (n != (ssize_t)sizeof(copies))
 		return 1;
 	if (le64toh(copies[0].magic) == DCD_DATA_MAGIC &&
-	    valid_block(&copies[0], DCD_DATA_MAGIC, &((struct dcd_data_sb *)copies)->crc)) {
-		examine_data_disk(path, (struct dcd_data_sb *)copies);
-		return 0;
-	}
+	    valid_block(&copies[0], DCD_DATA_MAGIC, &((struct dcd_data_sb *)copies)->crc))
+		return examine_data_disk(path, (struct dcd_data_sb *)copies, json);
 	for (i = 0; i < DCD_SB_COPIES; i++) {
 		ok[i] = valid_block(&copies[i], DCD_SB_MAGIC, &copies[i].crc) &&
 			(i == 0 || le32toh(copies[i].version) >= 2);
@@ -432,39 +500,69 @@ int dcd_examine(const char *path)
 		return dcdctl_err("%s: dcd superblock checksum is wrong (both copies)", path) + 1;
 	}
 	sb = &copies[newest];
-	printf("%s:\n", path);
-	printf("            Magic : dcd cache disk, format version %u\n", le32toh(sb->version));
-	printf("       Superblock : copy in block %d of %d, sequence %" PRIu64 "; the other copy %s\n",
-	       newest, DCD_SB_COPIES, (uint64_t)le64toh(sb->sb_seq),
-	       ok[!newest] ? "is valid" : "is torn or absent");
-	printf("             UUID : %s\n", dcdctl_uuid(sb->uuid, uuid));
-	printf("            State : %s\n", le32toh(sb->state) == DCD_STATE_CLEAN ? "clean" :
-	       le32toh(sb->state) == DCD_STATE_ACTIVE ? "active (running or not stopped cleanly)" :
-	       "unknown");
-	printf("             Mode : %s\n", le32toh(sb->mode) == DCD_SB_MODE_NVRAM ? "nvram" : "safe");
-	printf("        Data size : %s (%" PRIu64 " sectors), device from data disk block %" PRIu64 "\n",
-	       dcdctl_human(le64toh(sb->data_sectors) << 9, h1, sizeof(h1)),
-	       (uint64_t)le64toh(sb->data_sectors), (uint64_t)le64toh(sb->data_offset));
-	printf("              Log : blocks %" PRIu64 " to %" PRIu64 " (%s)\n",
-	       (uint64_t)le64toh(sb->log_start),
-	       (uint64_t)(le64toh(sb->log_start) + le64toh(sb->log_blocks)),
-	       dcdctl_human(le64toh(sb->log_blocks) * 4096, h1, sizeof(h1)));
-	printf("             Tail : position %" PRIu64 ", sequence %" PRIu64 "\n",
-	       (uint64_t)le64toh(sb->tail_pos), (uint64_t)le64toh(sb->tail_seq));
-	if (le32toh(sb->state) == DCD_STATE_CLEAN)
-		printf("             Head : position %" PRIu64 ", sequence %" PRIu64 "\n",
-		       (uint64_t)le64toh(sb->head_pos), (uint64_t)le64toh(sb->head_seq));
-	printf("           Buffer : %s\n", dcdctl_human(le64toh(sb->buffer_bytes), h1, sizeof(h1)));
-	printf("          Tunables: idle-ms %u, max-age-ms %u, high-watermark %u%%, bypass %" PRIu64 "\n",
-	       le32toh(sb->idle_ms), le32toh(sb->max_age_ms), le32toh(sb->high_watermark),
-	       (uint64_t)le64toh(sb->bypass_bytes));
-	t = (time_t)le64toh(sb->ctime);
-	strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
-	printf("          Created : %s\n", tbuf);
-	t = (time_t)le64toh(sb->utime);
-	strftime(tbuf, sizeof(tbuf), "%Y-%m-%d %H:%M:%S UTC", gmtime(&t));
-	printf("          Updated : %s\n", tbuf);
-	printf("      Clean stops : %" PRIu64 ", unclean starts %" PRIu64 "\n",
-	       (uint64_t)le64toh(sb->clean_stops), (uint64_t)le64toh(sb->unclean_starts));
-	return 0;
+	state = le32toh(sb->state);
+	out_init(&o, stdout, json);
+	out_begin(&o, "dcd", "cache_disk", path);
+	out_text(&o, "            Magic : dcd cache disk, format version %u\n", le32toh(sb->version));
+	out_u64(&o, "format_version", le32toh(sb->version));
+	out_text(&o, "       Superblock : copy in block %d of %d, sequence %" PRIu64
+		 "; the other copy %s\n", newest, DCD_SB_COPIES, (uint64_t)le64toh(sb->sb_seq),
+		 ok[!newest] ? "is valid" : "is torn or absent");
+	out_u64(&o, "superblock_copy", (uint64_t)newest);
+	out_u64(&o, "superblock_copies", DCD_SB_COPIES);
+	out_u64(&o, "superblock_seq", le64toh(sb->sb_seq));
+	out_bool(&o, "other_copy_valid", ok[!newest]);
+	out_text(&o, "             UUID : %s\n", dcdctl_uuid(sb->uuid, uuid));
+	out_str(&o, "uuid", uuid);
+	out_text(&o, "            State : %s\n", state == DCD_STATE_CLEAN ? "clean" :
+		 state == DCD_STATE_ACTIVE ? "active (running or not stopped cleanly)" :
+		 "unknown");
+	out_str(&o, "state", state == DCD_STATE_CLEAN ? "clean" :
+		state == DCD_STATE_ACTIVE ? "active" : "unknown");
+	out_text(&o, "             Mode : %s\n",
+		 le32toh(sb->mode) == DCD_SB_MODE_NVRAM ? "nvram" : "safe");
+	out_str(&o, "mode", le32toh(sb->mode) == DCD_SB_MODE_NVRAM ? "nvram" : "safe");
+	out_text(&o, "        Data size : %s (%" PRIu64 " sectors), device from data disk block %"
+		 PRIu64 "\n", dcdctl_human(le64toh(sb->data_sectors) << 9, h1, sizeof(h1)),
+		 (uint64_t)le64toh(sb->data_sectors), (uint64_t)le64toh(sb->data_offset));
+	out_u64(&o, "data_size_bytes", le64toh(sb->data_sectors) << 9);
+	out_u64(&o, "data_offset_blocks", le64toh(sb->data_offset));
+	out_text(&o, "              Log : blocks %" PRIu64 " to %" PRIu64 " (%s)\n",
+		 (uint64_t)le64toh(sb->log_start),
+		 (uint64_t)(le64toh(sb->log_start) + le64toh(sb->log_blocks)),
+		 dcdctl_human(le64toh(sb->log_blocks) * 4096, h1, sizeof(h1)));
+	out_u64(&o, "log_start_block", le64toh(sb->log_start));
+	out_u64(&o, "log_end_block", le64toh(sb->log_start) + le64toh(sb->log_blocks));
+	out_u64(&o, "log_bytes", le64toh(sb->log_blocks) * 4096);
+	out_text(&o, "             Tail : position %" PRIu64 ", sequence %" PRIu64 "\n",
+		 (uint64_t)le64toh(sb->tail_pos), (uint64_t)le64toh(sb->tail_seq));
+	out_u64(&o, "tail_pos", le64toh(sb->tail_pos));
+	out_u64(&o, "tail_seq", le64toh(sb->tail_seq));
+	/* where the log ends is only known after a clean stop */
+	if (state == DCD_STATE_CLEAN) {
+		out_text(&o, "             Head : position %" PRIu64 ", sequence %" PRIu64 "\n",
+			 (uint64_t)le64toh(sb->head_pos), (uint64_t)le64toh(sb->head_seq));
+		out_u64(&o, "head_pos", le64toh(sb->head_pos));
+		out_u64(&o, "head_seq", le64toh(sb->head_seq));
+	} else {
+		out_null(&o, "head_pos");
+		out_null(&o, "head_seq");
+	}
+	out_text(&o, "           Buffer : %s\n",
+		 dcdctl_human(le64toh(sb->buffer_bytes), h1, sizeof(h1)));
+	out_u64(&o, "buffer_bytes", le64toh(sb->buffer_bytes));
+	out_text(&o, "          Tunables: idle-ms %u, max-age-ms %u, high-watermark %u%%, bypass %"
+		 PRIu64 "\n", le32toh(sb->idle_ms), le32toh(sb->max_age_ms),
+		 le32toh(sb->high_watermark), (uint64_t)le64toh(sb->bypass_bytes));
+	out_tunables(&o, le32toh(sb->idle_ms), le32toh(sb->max_age_ms),
+		     le32toh(sb->high_watermark), le64toh(sb->bypass_bytes));
+	out_text(&o, "          Created : %s\n", dcdctl_time_str(le64toh(sb->ctime), tbuf, sizeof(tbuf)));
+	out_u64(&o, "created_time", le64toh(sb->ctime));
+	out_text(&o, "          Updated : %s\n", dcdctl_time_str(le64toh(sb->utime), tbuf, sizeof(tbuf)));
+	out_u64(&o, "updated_time", le64toh(sb->utime));
+	out_text(&o, "      Clean stops : %" PRIu64 ", unclean starts %" PRIu64 "\n",
+		 (uint64_t)le64toh(sb->clean_stops), (uint64_t)le64toh(sb->unclean_starts));
+	out_u64(&o, "clean_stops", le64toh(sb->clean_stops));
+	out_u64(&o, "unclean_starts", le64toh(sb->unclean_starts));
+	return out_end(&o) ? 2 : 0;
 }

@@ -108,7 +108,7 @@ _dcdctl_values() {
 }
 
 _dcdctl() {
-	local cmd=$1 cur prev kind verb table line i w
+	local cmd=$1 cur prev kind verb table line i w early=
 	local -a words=() cands=() fields
 	# put back together what bash split at "=" (--opt=VALUE)
 	for ((i = 0; i <= COMP_CWORD; i++)); do
@@ -119,6 +119,11 @@ _dcdctl() {
 			words+=("$w")
 		fi
 	done
+	# "dcdctl detail --json DEVICE": without the option, DEVICE is the third word
+	if ((${#words[@]} > 3)) && [[ ${words[2]} == --json ]]; then
+		early=${words[2]}
+		words=("${words[@]:0:2}" "${words[@]:3}")
+	fi
 	cur=${words[-1]}
 	prev=
 	((${#words[@]} > 1)) && prev=${words[-2]}
@@ -132,6 +137,12 @@ _dcdctl() {
 		return
 	fi
 	verb=${words[1]}
+	if ((${#words[@]} == 3)) && [[ $cur == -* ]]; then
+		# --json is the one option that may come before the device
+		awk -v v="$verb" '$2 == v && $3 == "--json" { f = 1 } END { exit !f }' <<<"$table" &&
+			mapfile -t COMPREPLY < <(compgen -W --json -- "$cur")
+		return
+	fi
 	if ((${#words[@]} == 3)); then
 		if awk -v v="$verb" '$1 == "-" && $2 == v { f = 1 } END { exit !f }' <<<"$table"; then
 			mapfile -t COMPREPLY < <(_dcdctl_block_devices "$cur")
@@ -181,7 +192,7 @@ _dcdctl() {
 	cands=()
 	while read -r -a fields; do
 		[[ ${fields[0]:-} == --* ]] || continue
-		[[ " ${words[*]:3} " == *" ${fields[0]} "* || " ${words[*]:3} " == *" ${fields[0]}="* ]] &&
+		[[ " ${words[*]:3} $early " == *" ${fields[0]} "* || " ${words[*]:3} " == *" ${fields[0]}="* ]] &&
 			continue
 		cands+=("${fields[0]}")
 	done <<<"$rows"

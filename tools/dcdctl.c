@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dcdctl.h"
@@ -275,12 +276,15 @@ static void usage(FILE *f)
 		"\n"
 		"SYNOPSIS\n"
 		"    dcdctl VERB DEVICE [OPTION]...\n"
-		"    dcdctl examine DEVICE\n"
+		"    dcdctl examine DEVICE [--json]\n"
 		"    dcdctl --help | --version\n"
 		"\n"
 		"    DEVICE /dev/dcdmirrorN selects a mirror, /dev/dcdN a DCD device.\n"
 		"    Options take their value as '--opt VALUE' or '--opt=VALUE'.\n"
 		"    Sizes accept the suffixes K, M, G (powers of 1024) and s (512-byte sectors).\n"
+		"    detail and examine with --json print the same values as one JSON object,\n"
+		"    for monitoring: sizes in bytes, numbers as numbers, field names that stay\n"
+		"    (new ones may be added; docs/json.md lists them).\n"
 		"\n"
 		"%s\n%s"
 		"\n"
@@ -289,10 +293,22 @@ static void usage(FILE *f)
 		mirror_usage, dcd_usage);
 }
 
+/* Is --json among the options (before a "--")? */
+static bool has_json(int argc, char **argv)
+{
+	int i;
+
+	for (i = 0; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--json") || !strncmp(argv[i], "--json=", 7))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	const char *verb, *dev;
 	unsigned int index;
+	bool json = false;
 	int ret;
 
 	if (argc < 2)
@@ -306,18 +322,39 @@ int main(int argc, char **argv)
 		printf("dcdctl %s\n", DCDCTL_VERSION);
 		return 0;
 	}
-	if (argc < 3)
+	if (verb[0] == '-')
+		return dcdctl_err("unknown option '%s' before the verb (dcdctl VERB DEVICE [OPTION]...)",
+				  verb);
+	if (strcmp(verb, "detail") && strcmp(verb, "examine") && has_json(argc - 2, argv + 2))
+		return dcdctl_err("%s: --json is an option of detail and examine only", verb);
+	/* "detail --json DEVICE" too: the option goes where the verb parses it */
+	if (argc > 3 && !strcmp(argv[2], "--json")) {
+		char *opt = argv[2];
+
+		argv[2] = argv[3];
+		argv[3] = opt;
+	}
+	if (argc < 3 || !strcmp(argv[2], "--json"))
 		return dcdctl_err("%s: missing DEVICE (see dcdctl --help)", verb);
 	dev = argv[2];
 
 	if (!strcmp(verb, "examine")) {
-		if (argc > 3)
-			return dcdctl_err("examine: unexpected argument '%s'", argv[3]);
+		const struct dcdctl_opt opts[] = {
+			{ .name = "json", .flag = &json },
+			{ 0 }
+		};
+		const char *pos[1];
+		int npos;
+
+		if (dcdctl_parse(argc - 3, argv + 3, opts, pos, 1, &npos))
+			return 1;
+		if (npos)
+			return dcdctl_err("examine: unexpected argument '%s'", pos[0]);
 		/* both return 1 for "not mine", more for an error already printed */
-		ret = mirror_examine(dev);
+		ret = mirror_examine(dev, json);
 		if (ret != 1)
 			return ret ? 1 : 0;
-		ret = dcd_examine(dev);
+		ret = dcd_examine(dev, json);
 		if (ret != 1)
 			return ret ? 1 : 0;
 		return dcdctl_err("%s: no dcdmirror or dcd superblock found", dev);
@@ -328,4 +365,15 @@ int main(int argc, char **argv)
 		return dcd_main(verb, dev, argc - 3, argv + 3);
 	return dcdctl_err("%s: not a valid device name (expected /dev/dcdmirrorN or /dev/dcdN, N from 0 to 255)",
 			  dev);
+}
+
+/* A superblock time as examine prints it; the number when gmtime cannot. */
+const char *dcdctl_time_str(uint64_t secs, char *buf, size_t len)
+{
+	time_t t = (time_t)secs;
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm))
+		snprintf(buf, len, "%" PRIu64, secs);
+	return buf;
 }

@@ -78,14 +78,16 @@ int mirror_main(const char *verb, const char *dev, int argc, char **argv);
 int dcd_main(const char *verb, const char *dev, int argc, char **argv);
 
 /*
- * examine: print the superblock of a device. Returns 0 when printed, 1 when
- * the device carries no superblock of this kind, or an exit status > 1 on
- * error (already printed).
+ * examine: print the superblock of a device, as JSON with json. Returns 0
+ * when printed, 1 when the device carries no superblock of this kind, or an
+ * exit status > 1 on error (already printed).
  */
-int mirror_examine(const char *path);
-int dcd_examine(const char *path);
+int mirror_examine(const char *path, bool json);
+int dcd_examine(const char *path, bool json);
 
 extern const char mirror_usage[];
 extern const char dcd_usage[];
+
+const char *dcdctl_time_str(uint64_t secs, char *buf, size_t len);
 
 #endif /* DCDCTL_H */

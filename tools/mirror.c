@@ -23,6 +23,7 @@
 #include <dcdmirror/mirror_format.h>
 
 #include "dcdctl.h"
+#include "out.h"
 
 #define CONTROL "/dev/" DCDMIRROR_CONTROL_NAME
 
@@ -105,11 +106,11 @@ const char mirror_usage[] =
 	"        away: it is rebuilt from the other by the union of both bitmaps.\n"
 	"        --remote-timeout, --al-extents (default: the superblock's): as for\n"
 	"        create.\n"
-	"    dcdctl detail /dev/dcdmirrorN\n"
+	"    dcdctl detail /dev/dcdmirrorN [--json]\n"
 	"        Show size, state, mode, the data generation (current, bitmap,\n"
 	"        history; when and where the current one started) and the source\n"
 	"        leg, bitmap, resync and check progress, and the legs with their\n"
-	"        state, I/O counters and latency.\n"
+	"        state, I/O counters and latency; with --json, as JSON.\n"
 	"    dcdctl fail /dev/dcdmirrorN DEV|local|remote\n"
 	"        Mark a leg faulty (refused for the last in-sync leg).\n"
 	"    dcdctl remove /dev/dcdmirrorN DEV|local|remote\n"
@@ -143,11 +144,11 @@ const char mirror_usage[] =
 	"        Stop the mirror and release its legs; refused while it is open.\n"
 	"        A resync running stops (it goes on at the next assemble), a check\n"
 	"        too. With superblocks, they are marked clean.\n"
-	"    dcdctl examine DEV\n"
+	"    dcdctl examine DEV [--json]\n"
 	"        Print the dcdmirror superblock of a leg: its array, role, state,\n"
 	"        data generations (current, bitmap, history; when and where the\n"
 	"        current one started), the source leg as this leg knows it, the\n"
-	"        bitmap and the resync checkpoint.\n";
+	"        bitmap and the resync checkpoint; with --json, as JSON.\n";
 
 static int open_ctl(void)
 {
@@ -242,6 +243,19 @@ static const char *remote_timeout_str(uint32_t ms, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%u ms", ms);
 	return buf;
+}
+
+/* The Remote Timeout line. In JSON null is off; a 0 (none set) is the default. */
+static void print_remote_timeout(struct out *o, uint32_t ms)
+{
+	char buf[80];
+
+	out_text(o, "   Remote Timeout : %s\n", remote_timeout_str(ms, buf, sizeof(buf)));
+	if (ms == DCDMIRROR_REMOTE_TIMEOUT_OFF)
+		out_null(o, "remote_timeout_ms");
+	else
+		out_u64(o, "remote_timeout_ms", ms ? ms : DCDMIRROR_REMOTE_TIMEOUT_DEFAULT);
+	out_bool(o, "remote_timeout_default", !ms);
 }
 
 /* --discard local|remote: the slot it names */
@@ -614,85 +628,123 @@ static int get_info(const char *dev, unsigned int index,
 	return 0;
 }
 
-static const char *time_str(uint64_t t, char *buf, size_t len);
 
 /*
  * The data generation of an array or a leg (superblock version 4): which
  * data it holds, since when and where, and from which one its bitmap
  * records the chunks written.
  */
-static void print_gen(uint64_t cur, uint64_t bitmap, const uint64_t *history, uint64_t when,
-		      const char *host, size_t host_len, uint32_t flags)
+static void print_gen(struct out *o, uint64_t cur, uint64_t bitmap, const uint64_t *history,
+		      uint64_t when, const char *host, size_t host_len, uint32_t flags)
 {
 	char t[40], hostname[64];
+	unsigned int i;
 
 	if (!cur) {
-		printf("       Generation : none\n");
+		out_text(o, "       Generation : none\n");
+		out_null(o, "generation");
 		return;
 	}
 	snprintf(hostname, sizeof(hostname), "%.*s", (int)host_len, host);
-	printf("       Generation : %016" PRIx64 "\n", cur);
-	printf(" Generation Start : %s on %s%s\n", time_str(when, t, sizeof(t)),
-	       hostname[0] ? hostname : "an unknown host",
-	       flags & DCDMIRROR_GEN_TAKEOVER ? ", at a takeover" : "");
+	out_text(o, "       Generation : %016" PRIx64 "\n", cur);
+	out_object(o, "generation");
+	out_hex(o, "current", cur);
+	out_text(o, " Generation Start : %s on %s%s\n", dcdctl_time_str(when, t, sizeof(t)),
+		 hostname[0] ? hostname : "an unknown host",
+		 flags & DCDMIRROR_GEN_TAKEOVER ? ", at a takeover" : "");
+	out_u64(o, "start_time", when);
+	out_str(o, "host", hostname[0] ? hostname : NULL);
 	if (flags & DCDMIRROR_GEN_INCONSISTENT)
-		printf(" Generation Flags : inconsistent (being rebuilt: not a source)%s\n",
-		       flags & DCDMIRROR_GEN_TAKEOVER ? ", takeover" : "");
+		out_text(o, " Generation Flags : inconsistent (being rebuilt: not a source)%s\n",
+			 flags & DCDMIRROR_GEN_TAKEOVER ? ", takeover" : "");
 	else if (flags & DCDMIRROR_GEN_TAKEOVER)
-		printf(" Generation Flags : takeover\n");
-	if (bitmap)
-		printf("Bitmap Generation : %016" PRIx64 " (the bitmap holds every chunk written since)\n",
-		       bitmap);
-	else
-		printf("Bitmap Generation : none (the legs were in sync)\n");
+		out_text(o, " Generation Flags : takeover\n");
+	out_bool(o, "takeover", flags & DCDMIRROR_GEN_TAKEOVER);
+	out_bool(o, "inconsistent", flags & DCDMIRROR_GEN_INCONSISTENT);
+	if (bitmap) {
+		out_text(o, "Bitmap Generation : %016" PRIx64 " (the bitmap holds every chunk written since)\n",
+			 bitmap);
+		out_hex(o, "bitmap", bitmap);
+	} else {
+		out_text(o, "Bitmap Generation : none (the legs were in sync)\n");
+		out_null(o, "bitmap");
+	}
 	if (history[0] && history[1])
-		printf("Older Generations : %016" PRIx64 ", %016" PRIx64 "\n", history[0],
-		       history[1]);
+		out_text(o, "Older Generations : %016" PRIx64 ", %016" PRIx64 "\n", history[0],
+			 history[1]);
 	else if (history[0] || history[1])
-		printf("Older Generations : %016" PRIx64 "\n",
-		       history[0] ? history[0] : history[1]);
+		out_text(o, "Older Generations : %016" PRIx64 "\n",
+			 history[0] ? history[0] : history[1]);
 	else
-		printf("Older Generations : none\n");
+		out_text(o, "Older Generations : none\n");
+	out_array(o, "older");
+	for (i = 0; i < 2; i++)
+		if (history[i])
+			out_hex(o, NULL, history[i]);
+	out_close(o);
+	out_close(o);
 }
 
 /* The running check (online verify), or the last one. */
-static void print_check(const struct dcdmirror_ioc_info *info)
+static void print_check(struct out *o, const struct dcdmirror_ioc_info *info)
 {
 	uint64_t total = info->check_total, pos = info->check_pos;
 	const char *what = info->check_flags & DCDMIRROR_CHECK_REPAIR ? "check and repair" :
 									"check";
 	double pct = total ? 100.0 * (double)(pos < total ? pos : total) / (double)total : 0.0;
+	const char *state;
 
 	switch (info->check_state) {
 	case DCDMIRROR_CHECK_NONE:
-		printf("            Check : none since the array started\n");
+		out_text(o, "            Check : none since the array started\n");
+		out_null(o, "check");
 		return;
 	case DCDMIRROR_CHECK_RUNNING:
-		printf("            Check : %s running, %.1f%% (chunk %" PRIu64 " of %" PRIu64
-		       "), %u KiB/s\n", what, pct, pos, total, info->check_speed);
+		state = "running";
+		out_text(o, "            Check : %s running, %.1f%% (chunk %" PRIu64 " of %" PRIu64
+			 "), %u KiB/s\n", what, pct, pos, total, info->check_speed);
 		break;
 	case DCDMIRROR_CHECK_DONE:
-		printf("            Check : %s done, %" PRIu64 " chunks in %" PRIu64 " ms\n", what,
-		       total, (uint64_t)info->check_msecs);
+		state = "done";
+		out_text(o, "            Check : %s done, %" PRIu64 " chunks in %" PRIu64 " ms\n",
+			 what, total, (uint64_t)info->check_msecs);
 		break;
 	default:
-		printf("            Check : %s stopped at chunk %" PRIu64 " of %" PRIu64 "\n", what,
-		       pos, total);
+		state = "stopped";
+		out_text(o, "            Check : %s stopped at chunk %" PRIu64 " of %" PRIu64 "\n",
+			 what, pos, total);
 		break;
 	}
-	printf(" Check Mismatches : %" PRIu64 " chunks differ, %" PRIu64 " repaired\n",
-	       (uint64_t)info->check_mismatches, (uint64_t)info->check_repaired);
+	out_object(o, "check");
+	out_str(o, "state", state);
+	out_bool(o, "repair", info->check_flags & DCDMIRROR_CHECK_REPAIR);
+	out_fixed(o, "percent", pct, 1);
+	out_u64(o, "position_chunk", pos);
+	out_u64(o, "chunks_total", total);
+	out_u64(o, "speed_bytes_per_sec", (uint64_t)info->check_speed << 10);
+	out_u64(o, "time_ms", info->check_msecs);
+	out_text(o, " Check Mismatches : %" PRIu64 " chunks differ, %" PRIu64 " repaired\n",
+		 (uint64_t)info->check_mismatches, (uint64_t)info->check_repaired);
+	out_u64(o, "mismatches", info->check_mismatches);
+	out_u64(o, "repaired", info->check_repaired);
+	out_close(o);
 }
 
 static int do_detail(const char *dev, unsigned int index, int argc, char **argv)
 {
 	struct dcdmirror_ioc_info info;
-	char h[32], h2[80], name[160];
+	char h[32], name[160];
 	unsigned int i, active = 0;
+	bool json = false;
+	const struct dcdctl_opt opts[] = {
+		{ .name = "json", .flag = &json },
+		{ 0 }
+	};
 	const char *pos[1];
+	struct out o;
 	int npos;
 
-	if (dcdctl_parse(argc, argv, NULL, pos, 0, &npos))
+	if (dcdctl_parse(argc, argv, opts, pos, 0, &npos))
 		return 1;
 	if (get_info(dev, index, &info))
 		return 1;
@@ -700,120 +752,222 @@ static int do_detail(const char *dev, unsigned int index, int argc, char **argv)
 		if (info.legs[i].state == DCDMIRROR_LEG_IN_SYNC)
 			active++;
 
-	printf("%s:\n", dev);
-	printf("       Array Size : %" PRIu64 " (%s)\n", (uint64_t)info.size_bytes,
-	       dcdctl_human(info.size_bytes, h, sizeof(h)));
-	printf("    Logical Block : %u bytes\n", info.logical_block_size);
-	printf("            State : %s%s\n",
-	       info.state == DCDMIRROR_STATE_ACTIVE ? "active" : "clean",
-	       info.flags & DCDMIRROR_INFO_DEGRADED ? ", degraded" : "");
-	printf("             Mode : %s\n", mode_name(info.mode));
-	printf("          Max Lag : %u KiB, %u ms; flushes wait for %s\n",
-	       info.max_lag_kib, info.max_lag_ms,
-	       info.async_flags & DCDMIRROR_ASYNC_FLUSH_LOCAL ? "the local leg only" :
-								  "both legs");
-	printf("              Lag : %" PRIu64 " bytes (at most %" PRIu64 "), oldest %" PRIu64
-	       " us\n", (uint64_t)info.lag_bytes, (uint64_t)info.lag_max_bytes,
-	       (uint64_t)info.lag_oldest_us);
+	out_init(&o, stdout, json);
+	out_begin(&o, "dcdmirror", "array", dev);
+	out_text(&o, "       Array Size : %" PRIu64 " (%s)\n", (uint64_t)info.size_bytes,
+		 dcdctl_human(info.size_bytes, h, sizeof(h)));
+	out_u64(&o, "array_size_bytes", info.size_bytes);
+	out_text(&o, "    Logical Block : %u bytes\n", info.logical_block_size);
+	out_u64(&o, "logical_block_size", info.logical_block_size);
+	out_text(&o, "            State : %s%s\n",
+		 info.state == DCDMIRROR_STATE_ACTIVE ? "active" : "clean",
+		 info.flags & DCDMIRROR_INFO_DEGRADED ? ", degraded" : "");
+	out_str(&o, "state", info.state == DCDMIRROR_STATE_ACTIVE ? "active" : "clean");
+	out_bool(&o, "degraded", info.flags & DCDMIRROR_INFO_DEGRADED);
+	out_text(&o, "             Mode : %s\n", mode_name(info.mode));
+	out_str(&o, "mode", mode_name(info.mode));
+	out_text(&o, "          Max Lag : %u KiB, %u ms; flushes wait for %s\n",
+		 info.max_lag_kib, info.max_lag_ms,
+		 info.async_flags & DCDMIRROR_ASYNC_FLUSH_LOCAL ? "the local leg only" :
+								    "both legs");
+	out_u64(&o, "max_lag_bytes", (uint64_t)info.max_lag_kib << 10);
+	out_u64(&o, "max_lag_ms", info.max_lag_ms);
+	out_str(&o, "async_flush", info.async_flags & DCDMIRROR_ASYNC_FLUSH_LOCAL ? "local" : "both");
+	out_text(&o, "              Lag : %" PRIu64 " bytes (at most %" PRIu64 "), oldest %" PRIu64
+		 " us\n", (uint64_t)info.lag_bytes, (uint64_t)info.lag_max_bytes,
+		 (uint64_t)info.lag_oldest_us);
+	out_u64(&o, "lag_bytes", info.lag_bytes);
+	out_u64(&o, "lag_max_bytes", info.lag_max_bytes);
+	out_u64(&o, "lag_oldest_us", info.lag_oldest_us);
+	/* in JSON, inflight_bytes and merged_writes of each leg (below) */
 	for (i = 0; i < info.nr_legs && i < DCDMIRROR_MAX_LEGS; i++)
 		if (info.legs[i].role == DCDMIRROR_ROLE_REMOTE)
-			printf("  Remote In Flight : %" PRIu64 " bytes, %" PRIu64
-			       " writes merged into larger requests\n",
-			       (uint64_t)info.legs[i].inflight_bytes,
-			       (uint64_t)info.legs[i].merged);
-	printf("      Active Legs : %u of %u\n", active, info.nr_legs);
-	printf("       Open Count : %u\n", info.open_count);
+			out_text(&o, "  Remote In Flight : %" PRIu64 " bytes, %" PRIu64
+				 " writes merged into larger requests\n",
+				 (uint64_t)info.legs[i].inflight_bytes,
+				 (uint64_t)info.legs[i].merged);
+	out_text(&o, "      Active Legs : %u of %u\n", active, info.nr_legs);
+	out_u64(&o, "active_legs", active);
+	out_u64(&o, "nr_legs", info.nr_legs);
+	out_text(&o, "       Open Count : %u\n", info.open_count);
+	out_u64(&o, "open_count", info.open_count);
 	if (info.flags & DCDMIRROR_INFO_SUPERBLOCK) {
 		uint64_t history[2] = { info.gen_history[0], info.gen_history[1] };
 
-		printf("         Metadata : 1 (superblock at the end of each leg)\n");
-		printf("             UUID : %s\n", dcdctl_uuid(info.uuid, name));
-		printf("           Events : %" PRIu64 "\n", (uint64_t)info.events);
-		print_gen(info.gen_current, info.gen_bitmap, history, info.gen_time,
+		out_text(&o, "         Metadata : 1 (superblock at the end of each leg)\n");
+		out_str(&o, "metadata", "1");
+		out_text(&o, "             UUID : %s\n", dcdctl_uuid(info.uuid, name));
+		out_str(&o, "uuid", name);
+		out_text(&o, "           Events : %" PRIu64 "\n", (uint64_t)info.events);
+		out_u64(&o, "events", info.events);
+		print_gen(&o, info.gen_current, info.gen_bitmap, history, info.gen_time,
 			  info.gen_host, sizeof(info.gen_host), info.gen_flags);
 	} else {
-		printf("         Metadata : none\n");
+		out_text(&o, "         Metadata : none\n");
+		out_str(&o, "metadata", "none");
+		out_null(&o, "uuid");
+		out_null(&o, "events");
+		out_null(&o, "generation");
 	}
-	if (info.source_leg < DCDMIRROR_MAX_LEGS)
-		printf("           Source : leg %u (%s)\n", info.source_leg,
-		       role_name(info.legs[info.source_leg].role));
-	printf("   Remote Timeout : %s\n",
-	       remote_timeout_str(info.remote_timeout_ms, h2, sizeof(h2)));
+	if (info.source_leg < DCDMIRROR_MAX_LEGS) {
+		out_text(&o, "           Source : leg %u (%s)\n", info.source_leg,
+			 role_name(info.legs[info.source_leg].role));
+		out_u64(&o, "source_leg", info.source_leg);
+	} else {
+		out_null(&o, "source_leg");
+	}
+	print_remote_timeout(&o, info.remote_timeout_ms);
 	if (info.flags & DCDMIRROR_INFO_UNCLEAN)
-		printf("          Warning : assembled after a stop that was not clean\n");
-	printf("     Bitmap Chunk : %s\n", dcdctl_human(info.bitmap_chunk, h, sizeof(h)));
-	printf("    Bitmap Chunks : %" PRIu64 " (%" PRIu64 " dirty)\n",
-	       (uint64_t)info.bitmap_chunks, (uint64_t)info.bitmap_dirty);
+		out_text(&o, "          Warning : assembled after a stop that was not clean\n");
+	out_bool(&o, "unclean", info.flags & DCDMIRROR_INFO_UNCLEAN);
+	out_text(&o, "     Bitmap Chunk : %s\n", dcdctl_human(info.bitmap_chunk, h, sizeof(h)));
+	out_u64(&o, "bitmap_chunk_bytes", info.bitmap_chunk);
+	out_text(&o, "    Bitmap Chunks : %" PRIu64 " (%" PRIu64 " dirty)\n",
+		 (uint64_t)info.bitmap_chunks, (uint64_t)info.bitmap_dirty);
+	out_u64(&o, "bitmap_chunks", info.bitmap_chunks);
+	out_u64(&o, "bitmap_dirty", info.bitmap_dirty);
 	if (info.flags & DCDMIRROR_INFO_ACTIVITY_LOG) {
-		printf("     Activity Log : %u extents of %u MiB, %u in use; after a crash at most %" PRIu64
-		       " MiB are resynced\n", info.al_extents, info.al_extent_kib >> 10, info.al_used,
-		       (uint64_t)info.al_extents * (info.al_extent_kib >> 10));
-		printf("      AL Counters : %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
-		       " evictions, %" PRIu64 " transactions, %" PRIu64 " waits\n",
-		       (uint64_t)info.al_hits, (uint64_t)info.al_misses, (uint64_t)info.al_evictions,
-		       (uint64_t)info.al_transactions, (uint64_t)info.al_waits);
+		out_text(&o, "     Activity Log : %u extents of %u MiB, %u in use; after a crash at most %"
+			 PRIu64 " MiB are resynced\n", info.al_extents, info.al_extent_kib >> 10,
+			 info.al_used, (uint64_t)info.al_extents * (info.al_extent_kib >> 10));
+		out_object(&o, "activity_log");
+		out_u64(&o, "extents", info.al_extents);
+		out_u64(&o, "extent_bytes", (uint64_t)info.al_extent_kib << 10);
+		out_u64(&o, "used", info.al_used);
+		out_text(&o, "      AL Counters : %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
+			 " evictions, %" PRIu64 " transactions, %" PRIu64 " waits\n",
+			 (uint64_t)info.al_hits, (uint64_t)info.al_misses,
+			 (uint64_t)info.al_evictions, (uint64_t)info.al_transactions,
+			 (uint64_t)info.al_waits);
+		out_u64(&o, "hits", info.al_hits);
+		out_u64(&o, "misses", info.al_misses);
+		out_u64(&o, "evictions", info.al_evictions);
+		out_u64(&o, "transactions", info.al_transactions);
+		out_u64(&o, "waits", info.al_waits);
+		out_close(&o);
+	} else {
+		out_null(&o, "activity_log");
 	}
-	printf("  Metadata Writes : %" PRIu64 " for %" PRIu64 " writes\n",
-	       (uint64_t)info.meta_writes, (uint64_t)info.data_writes);
-	printf("      Resync Rate : %u KiB/s\n", info.resync_rate);
+	out_text(&o, "  Metadata Writes : %" PRIu64 " for %" PRIu64 " writes\n",
+		 (uint64_t)info.meta_writes, (uint64_t)info.data_writes);
+	out_u64(&o, "metadata_writes", info.meta_writes);
+	out_u64(&o, "data_writes", info.data_writes);
+	out_text(&o, "      Resync Rate : %u KiB/s\n", info.resync_rate);
+	out_u64(&o, "resync_rate_bytes_per_sec", (uint64_t)info.resync_rate << 10);
 	if (info.resync_msecs || info.resync_total || info.flags & DCDMIRROR_INFO_RESYNC) {
 		uint64_t total = info.resync_total, done = info.resync_chunks;
 		double pct = total ? 100.0 * (double)(done < total ? done : total) / (double)total :
 				     0.0;
+		bool running = info.flags & DCDMIRROR_INFO_RESYNC;
+		bool pending = running && !info.resync_msecs && !total;
 
-		if (!(info.flags & DCDMIRROR_INFO_RESYNC))
-			printf("           Resync : done, leg %u\n", info.resync_leg);
-		else if (!info.resync_msecs && !total)
-			printf("           Resync : pending\n");
+		if (!running)
+			out_text(&o, "           Resync : done, leg %u\n", info.resync_leg);
+		else if (pending)
+			out_text(&o, "           Resync : pending\n");
 		else
-			printf("           Resync : %.1f%% of leg %u, ETA %" PRIu64 " s\n",
-			       pct, info.resync_leg, (uint64_t)info.resync_eta);
-		printf("    Chunks Copied : %" PRIu64 " of %" PRIu64 "\n", done, total);
-		printf("     Bytes Copied : %" PRIu64 "\n", (uint64_t)info.resync_bytes);
-		printf("     Resync Speed : %u KiB/s\n", info.resync_speed);
-		printf("      Resync Time : %" PRIu64 " ms\n", (uint64_t)info.resync_msecs);
-		printf("   Resync Started : chunk %" PRIu64 "%s\n", (uint64_t)info.resync_start,
-		       info.resync_start ? " (resumed at a checkpoint)" : "");
-		printf("  Resync Position : chunk %" PRIu64 "\n", (uint64_t)info.resync_pos);
-		if (info.flags & DCDMIRROR_INFO_RESYNC)
-			printf("Resync Checkpoint : chunk %" PRIu64 " (%s resync)\n",
-			       (uint64_t)info.resync_checkpoint,
-			       info.resync_full ? "full" : "bitmap");
+			out_text(&o, "           Resync : %.1f%% of leg %u, ETA %" PRIu64 " s\n",
+				 pct, info.resync_leg, (uint64_t)info.resync_eta);
+		out_object(&o, "resync");
+		out_str(&o, "state", !running ? "done" : pending ? "pending" : "running");
+		out_u64(&o, "leg", info.resync_leg);
+		out_fixed(&o, "percent", pct, 1);
+		if (running && !pending)
+			out_u64(&o, "eta_sec", info.resync_eta);
+		else
+			out_null(&o, "eta_sec");
+		out_text(&o, "    Chunks Copied : %" PRIu64 " of %" PRIu64 "\n", done, total);
+		out_u64(&o, "chunks_copied", done);
+		out_u64(&o, "chunks_total", total);
+		out_text(&o, "     Bytes Copied : %" PRIu64 "\n", (uint64_t)info.resync_bytes);
+		out_u64(&o, "bytes_copied", info.resync_bytes);
+		out_text(&o, "     Resync Speed : %u KiB/s\n", info.resync_speed);
+		out_u64(&o, "speed_bytes_per_sec", (uint64_t)info.resync_speed << 10);
+		out_text(&o, "      Resync Time : %" PRIu64 " ms\n", (uint64_t)info.resync_msecs);
+		out_u64(&o, "time_ms", info.resync_msecs);
+		out_text(&o, "   Resync Started : chunk %" PRIu64 "%s\n", (uint64_t)info.resync_start,
+			 info.resync_start ? " (resumed at a checkpoint)" : "");
+		out_u64(&o, "start_chunk", info.resync_start);
+		out_text(&o, "  Resync Position : chunk %" PRIu64 "\n", (uint64_t)info.resync_pos);
+		out_u64(&o, "position_chunk", info.resync_pos);
+		if (running) {
+			out_text(&o, "Resync Checkpoint : chunk %" PRIu64 " (%s resync)\n",
+				 (uint64_t)info.resync_checkpoint,
+				 info.resync_full ? "full" : "bitmap");
+			out_u64(&o, "checkpoint_chunk", info.resync_checkpoint);
+			out_str(&o, "checkpoint_type", info.resync_full ? "full" : "bitmap");
+		} else {
+			out_null(&o, "checkpoint_chunk");
+			out_null(&o, "checkpoint_type");
+		}
+		out_close(&o);
+	} else {
+		out_null(&o, "resync");
 	}
-	print_check(&info);
-	printf("  Max Read Errors : %u\n", info.max_read_errors);
-	printf("\n");
-	printf("   Number   Major   Minor   Role     State      Size        Device\n");
+	print_check(&o, &info);
+	out_text(&o, "  Max Read Errors : %u\n", info.max_read_errors);
+	out_u64(&o, "max_read_errors", info.max_read_errors);
+	out_text(&o, "\n");
+	out_text(&o, "   Number   Major   Minor   Role     State      Size        Device\n");
 	for (i = 0; i < info.nr_legs && i < DCDMIRROR_MAX_LEGS; i++) {
 		const struct dcdmirror_ioc_leg_info *l = &info.legs[i];
 
-		printf("   %6u   %5u   %5u   %-7s  %-9s  %-10s  %s\n", i,
-		       l->major, l->minor, role_name(l->role),
-		       leg_state_name(l->state),
-		       dcdctl_human(l->size_bytes, h, sizeof(h)),
-		       l->major || l->minor ?
-		       dcdctl_dev_name(l->major, l->minor, name, sizeof(name)) : "-");
+		out_text(&o, "   %6u   %5u   %5u   %-7s  %-9s  %-10s  %s\n", i,
+			 l->major, l->minor, role_name(l->role),
+			 leg_state_name(l->state),
+			 dcdctl_human(l->size_bytes, h, sizeof(h)),
+			 l->major || l->minor ?
+			 dcdctl_dev_name(l->major, l->minor, name, sizeof(name)) : "-");
 	}
-	printf("\n");
-	printf("   Number   Reads        Read Bytes       Writes       Write Bytes      Errors"
-	       "   Lat Avg us  Lat Max us  Corrected\n");
+	out_text(&o, "\n");
+	out_text(&o, "   Number   Reads        Read Bytes       Writes       Write Bytes      Errors"
+		 "   Lat Avg us  Lat Max us  Corrected\n");
 	for (i = 0; i < info.nr_legs && i < DCDMIRROR_MAX_LEGS; i++) {
 		const struct dcdmirror_ioc_leg_info *l = &info.legs[i];
 
-		printf("   %6u   %-11" PRIu64 "  %-15" PRIu64 "  %-11" PRIu64 "  %-15" PRIu64
-		       "  %-7" PRIu64 "  %-10" PRIu64 "  %-10" PRIu64 "  %" PRIu64 "\n", i,
-		       (uint64_t)l->reads, (uint64_t)l->read_bytes, (uint64_t)l->writes,
-		       (uint64_t)l->write_bytes, (uint64_t)l->errors, (uint64_t)l->lat_avg_us,
-		       (uint64_t)l->lat_max_us, (uint64_t)l->corrected);
+		out_text(&o, "   %6u   %-11" PRIu64 "  %-15" PRIu64 "  %-11" PRIu64 "  %-15" PRIu64
+			 "  %-7" PRIu64 "  %-10" PRIu64 "  %-10" PRIu64 "  %" PRIu64 "\n", i,
+			 (uint64_t)l->reads, (uint64_t)l->read_bytes, (uint64_t)l->writes,
+			 (uint64_t)l->write_bytes, (uint64_t)l->errors, (uint64_t)l->lat_avg_us,
+			 (uint64_t)l->lat_max_us, (uint64_t)l->corrected);
 	}
 	for (i = 0; i < info.nr_legs && i < DCDMIRROR_MAX_LEGS; i++) {
 		const struct dcdmirror_ioc_leg_info *l = &info.legs[i];
 
-		printf("Leg %u Read Errors : %" PRIu64 " corrected (%" PRIu64
-		       " sectors rewritten), %u counted\n", i, (uint64_t)l->corrected,
-		       (uint64_t)l->corrected_sectors, l->read_errors);
+		out_text(&o, "Leg %u Read Errors : %" PRIu64 " corrected (%" PRIu64
+			 " sectors rewritten), %u counted\n", i, (uint64_t)l->corrected,
+			 (uint64_t)l->corrected_sectors, l->read_errors);
 	}
-	return 0;
+	/* in JSON one object per leg: its row of each table above, its read errors */
+	out_array(&o, "legs");
+	for (i = 0; i < info.nr_legs && i < DCDMIRROR_MAX_LEGS; i++) {
+		const struct dcdmirror_ioc_leg_info *l = &info.legs[i];
+
+		out_object(&o, NULL);
+		out_u64(&o, "number", i);
+		out_u64(&o, "major", l->major);
+		out_u64(&o, "minor", l->minor);
+		out_str(&o, "role", role_name(l->role));
+		out_str(&o, "state", leg_state_name(l->state));
+		out_u64(&o, "size_bytes", l->size_bytes);
+		out_str(&o, "device", l->major || l->minor ?
+			dcdctl_dev_name(l->major, l->minor, name, sizeof(name)) : NULL);
+		out_u64(&o, "reads", l->reads);
+		out_u64(&o, "read_bytes", l->read_bytes);
+		out_u64(&o, "writes", l->writes);
+		out_u64(&o, "write_bytes", l->write_bytes);
+		out_u64(&o, "errors", l->errors);
+		out_u64(&o, "lat_avg_us", l->lat_avg_us);
+		out_u64(&o, "lat_max_us", l->lat_max_us);
+		out_u64(&o, "corrected", l->corrected);
+		out_u64(&o, "corrected_sectors", l->corrected_sectors);
+		out_u64(&o, "read_errors", l->read_errors);
+		out_u64(&o, "inflight_bytes", l->inflight_bytes);
+		out_u64(&o, "merged_writes", l->merged);
+		out_close(&o);
+	}
+	out_close(&o);
+	return out_end(&o);
 }
 
 /*
@@ -1127,16 +1281,6 @@ int mirror_main(const char *verb, const char *dev, int argc, char **argv)
 	return dcdctl_err("%s: unknown verb for a mirror (see dcdctl --help)", verb);
 }
 
-static const char *time_str(uint64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm))
-		snprintf(buf, len, "%" PRIu64, t);
-	return buf;
-}
-
 /* Bits set in the on-disk bitmap of a leg; -1 if it cannot be read. */
 static int64_t bitmap_dirty(int fd, const struct dcdmirror_sb *sb)
 {
@@ -1177,39 +1321,52 @@ static unsigned int sb_source(const struct dcdmirror_sb *sb)
 }
 
 /* The fields of superblock version 4: generations, leg ids, activity log. */
-static void examine_v4(const struct dcdmirror_sb *sb)
+static void examine_v4(struct out *o, const struct dcdmirror_sb *sb)
 {
 	uint64_t history[2] = { le64toh(sb->gen_history[0]), le64toh(sb->gen_history[1]) };
-	uint32_t t = le32toh(sb->remote_timeout_ms);
+	uint32_t shift = le32toh(sb->al_extent_shift);
 	unsigned int src = sb_source(sb);
 	char buf[80];
 
-	print_gen(le64toh(sb->gen_current), le64toh(sb->gen_bitmap), history,
+	print_gen(o, le64toh(sb->gen_current), le64toh(sb->gen_bitmap), history,
 		  le64toh(sb->gen_time), (const char *)sb->gen_host, sizeof(sb->gen_host),
 		  le32toh(sb->gen_flags));
-	printf("           Source : leg %u (%s)%s\n", src, role_name(src),
-	       src == (le32toh(sb->leg) & 1) ? ", this one" : ", the other one");
-	printf("           Leg ID : %016" PRIx64 "\n", (uint64_t)le64toh(sb->leg_id));
-	printf("          Peer ID : %016" PRIx64 "\n", (uint64_t)le64toh(sb->peer_id));
-	printf("   Remote Timeout : %s\n", remote_timeout_str(t, buf, sizeof(buf)));
-	printf("     Activity Log : sector %" PRIu64 ", %u slots, %u extents of %s\n",
-	       (uint64_t)le64toh(sb->al_sector), le32toh(sb->al_slots), le32toh(sb->al_extents),
-	       le32toh(sb->al_extent_shift) < 40 ?
-	       dcdctl_human(512ULL << le32toh(sb->al_extent_shift), buf, sizeof(buf)) : "?");
+	out_text(o, "           Source : leg %u (%s)%s\n", src, role_name(src),
+		 src == (le32toh(sb->leg) & 1) ? ", this one" : ", the other one");
+	out_u64(o, "source_leg", src);
+	out_text(o, "           Leg ID : %016" PRIx64 "\n", (uint64_t)le64toh(sb->leg_id));
+	out_hex(o, "leg_id", le64toh(sb->leg_id));
+	out_text(o, "          Peer ID : %016" PRIx64 "\n", (uint64_t)le64toh(sb->peer_id));
+	out_hex(o, "peer_id", le64toh(sb->peer_id));
+	print_remote_timeout(o, le32toh(sb->remote_timeout_ms));
+	out_text(o, "     Activity Log : sector %" PRIu64 ", %u slots, %u extents of %s\n",
+		 (uint64_t)le64toh(sb->al_sector), le32toh(sb->al_slots), le32toh(sb->al_extents),
+		 shift < 40 ? dcdctl_human(512ULL << shift, buf, sizeof(buf)) : "?");
+	out_object(o, "activity_log");
+	out_u64(o, "sector", le64toh(sb->al_sector));
+	out_u64(o, "slots", le32toh(sb->al_slots));
+	out_u64(o, "extents", le32toh(sb->al_extents));
+	if (shift < 40)
+		out_u64(o, "extent_bytes", 512ULL << shift);
+	else
+		out_null(o, "extent_bytes");
+	out_close(o);
 }
 
 /*
  * Print the superblock at the end of a leg. 1 (quietly) when there is
  * none, so that the caller can look for another kind.
  */
-int mirror_examine(const char *path)
+int mirror_examine(const char *path, bool json)
 {
 	struct dcdmirror_sb sb;
-	char u[40], t1[40], t2[40], h[32];
+	char u[40], t1[40], t2[40], h[32], c[16];
 	uint64_t bytes, sector;
 	int64_t dirty;
-	uint32_t crc;
+	uint32_t crc, state;
 	unsigned int i;
+	struct out o;
+	bool crc_ok;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1232,49 +1389,94 @@ int mirror_examine(const char *path)
 	close(fd);
 	crc = le32toh(sb.crc);
 	sb.crc = 0;
-	printf("%s:\n", path);
-	printf("            Magic : dcdmirror leg, metadata version %u\n", le32toh(sb.version));
-	printf("         Checksum : %08x (%s)\n", crc,
-	       dcdctl_crc32c(~0U, &sb, sizeof(sb)) == crc ? "correct" : "WRONG");
-	printf("             UUID : %s\n", dcdctl_uuid(sb.uuid, u));
-	printf("              Leg : %u of %u (%s)\n", le32toh(sb.leg), le32toh(sb.nr_legs),
-	       role_name(le32toh(sb.role)));
-	printf("            State : %s\n", le32toh(sb.state) == DCDMIRROR_SB_CLEAN ? "clean" :
-	       le32toh(sb.state) == DCDMIRROR_SB_ACTIVE ? "active (running or not stopped cleanly)" :
-	       "unknown");
-	printf("             Mode : %s\n", mode_name(le32toh(sb.mode)));
-	printf("           Events : %" PRIu64 "\n", (uint64_t)le64toh(sb.events));
-	printf("       Array Size : %" PRIu64 " (%s)\n", (uint64_t)le64toh(sb.array_sectors) << 9,
-	       dcdctl_human(le64toh(sb.array_sectors) << 9, h, sizeof(h)));
-	printf("    Logical Block : %u bytes\n", le32toh(sb.logical_block_size));
-	printf("Superblock Sector : %" PRIu64 "\n", (uint64_t)le64toh(sb.sb_sector));
-	printf("          Created : %s\n", time_str(le64toh(sb.ctime), t1, sizeof(t1)));
-	printf("          Updated : %s\n", time_str(le64toh(sb.utime), t2, sizeof(t2)));
-	for (i = 0; i < 2 && i < le32toh(sb.nr_legs); i++)
-		printf("       Leg %u State : %s\n", i, leg_state_name(le32toh(sb.leg_state[i])));
-	printf("    Bitmap Sector : %" PRIu64 "\n", (uint64_t)le64toh(sb.bitmap_sector));
-	printf("     Bitmap Chunk : %s\n",
-	       dcdctl_human((uint64_t)le32toh(sb.bitmap_chunk_sectors) << 9, h, sizeof(h)));
-	printf("    Bitmap Chunks : %" PRIu64 "\n", (uint64_t)le64toh(sb.bitmap_chunks));
-	if (dirty >= 0)
-		printf("     Bitmap Dirty : %" PRId64 "\n", dirty);
-	else
-		printf("     Bitmap Dirty : unreadable\n");
-	printf("   Events Cleared : %" PRIu64 "\n", (uint64_t)le64toh(sb.events_cleared));
-	printf("      Resync Rate : %u KiB/s\n", le32toh(sb.resync_rate));
+	crc_ok = dcdctl_crc32c(~0U, &sb, sizeof(sb)) == crc;
+	state = le32toh(sb.state);
+	out_init(&o, stdout, json);
+	out_begin(&o, "dcdmirror", "leg", path);
+	out_text(&o, "            Magic : dcdmirror leg, metadata version %u\n", le32toh(sb.version));
+	out_u64(&o, "metadata_version", le32toh(sb.version));
+	out_text(&o, "         Checksum : %08x (%s)\n", crc, crc_ok ? "correct" : "WRONG");
+	snprintf(c, sizeof(c), "%08x", crc);
+	out_str(&o, "checksum", c);
+	out_bool(&o, "checksum_ok", crc_ok);
+	out_text(&o, "             UUID : %s\n", dcdctl_uuid(sb.uuid, u));
+	out_str(&o, "uuid", u);
+	out_text(&o, "              Leg : %u of %u (%s)\n", le32toh(sb.leg), le32toh(sb.nr_legs),
+		 role_name(le32toh(sb.role)));
+	out_u64(&o, "leg", le32toh(sb.leg));
+	out_u64(&o, "nr_legs", le32toh(sb.nr_legs));
+	out_str(&o, "role", role_name(le32toh(sb.role)));
+	out_text(&o, "            State : %s\n", state == DCDMIRROR_SB_CLEAN ? "clean" :
+		 state == DCDMIRROR_SB_ACTIVE ? "active (running or not stopped cleanly)" :
+		 "unknown");
+	out_str(&o, "state", state == DCDMIRROR_SB_CLEAN ? "clean" :
+		state == DCDMIRROR_SB_ACTIVE ? "active" : "unknown");
+	out_text(&o, "             Mode : %s\n", mode_name(le32toh(sb.mode)));
+	out_str(&o, "mode", mode_name(le32toh(sb.mode)));
+	out_text(&o, "           Events : %" PRIu64 "\n", (uint64_t)le64toh(sb.events));
+	out_u64(&o, "events", le64toh(sb.events));
+	out_text(&o, "       Array Size : %" PRIu64 " (%s)\n",
+		 (uint64_t)le64toh(sb.array_sectors) << 9,
+		 dcdctl_human(le64toh(sb.array_sectors) << 9, h, sizeof(h)));
+	out_u64(&o, "array_size_bytes", le64toh(sb.array_sectors) << 9);
+	out_text(&o, "    Logical Block : %u bytes\n", le32toh(sb.logical_block_size));
+	out_u64(&o, "logical_block_size", le32toh(sb.logical_block_size));
+	out_text(&o, "Superblock Sector : %" PRIu64 "\n", (uint64_t)le64toh(sb.sb_sector));
+	out_u64(&o, "superblock_sector", le64toh(sb.sb_sector));
+	out_text(&o, "          Created : %s\n", dcdctl_time_str(le64toh(sb.ctime), t1, sizeof(t1)));
+	out_u64(&o, "created_time", le64toh(sb.ctime));
+	out_text(&o, "          Updated : %s\n", dcdctl_time_str(le64toh(sb.utime), t2, sizeof(t2)));
+	out_u64(&o, "updated_time", le64toh(sb.utime));
+	out_array(&o, "legs");
+	for (i = 0; i < 2 && i < le32toh(sb.nr_legs); i++) {
+		out_text(&o, "       Leg %u State : %s\n", i,
+			 leg_state_name(le32toh(sb.leg_state[i])));
+		out_object(&o, NULL);
+		out_u64(&o, "number", i);
+		out_str(&o, "state", leg_state_name(le32toh(sb.leg_state[i])));
+		out_close(&o);
+	}
+	out_close(&o);
+	out_text(&o, "    Bitmap Sector : %" PRIu64 "\n", (uint64_t)le64toh(sb.bitmap_sector));
+	out_u64(&o, "bitmap_sector", le64toh(sb.bitmap_sector));
+	out_text(&o, "     Bitmap Chunk : %s\n",
+		 dcdctl_human((uint64_t)le32toh(sb.bitmap_chunk_sectors) << 9, h, sizeof(h)));
+	out_u64(&o, "bitmap_chunk_bytes", (uint64_t)le32toh(sb.bitmap_chunk_sectors) << 9);
+	out_text(&o, "    Bitmap Chunks : %" PRIu64 "\n", (uint64_t)le64toh(sb.bitmap_chunks));
+	out_u64(&o, "bitmap_chunks", le64toh(sb.bitmap_chunks));
+	if (dirty >= 0) {
+		out_text(&o, "     Bitmap Dirty : %" PRId64 "\n", dirty);
+		out_u64(&o, "bitmap_dirty", (uint64_t)dirty);
+	} else {
+		out_text(&o, "     Bitmap Dirty : unreadable\n");
+		out_null(&o, "bitmap_dirty");
+	}
+	out_text(&o, "   Events Cleared : %" PRIu64 "\n", (uint64_t)le64toh(sb.events_cleared));
+	out_u64(&o, "events_cleared", le64toh(sb.events_cleared));
+	out_text(&o, "      Resync Rate : %u KiB/s\n", le32toh(sb.resync_rate));
+	out_u64(&o, "resync_rate_bytes_per_sec", (uint64_t)le32toh(sb.resync_rate) << 10);
 	if (le32toh(sb.resync_flags) & DCDMIRROR_SB_RESYNC_ACTIVE) {
 		uint64_t off = le64toh(sb.resync_offset);
 		uint32_t cs = le32toh(sb.bitmap_chunk_sectors);
+		const char *type = le32toh(sb.resync_flags) & DCDMIRROR_SB_RESYNC_FULL ? "full" :
+											  "bitmap";
 
-		printf("Resync Checkpoint : leg %u at sector %" PRIu64 " (chunk %" PRIu64
-		       "), %s resync, id %016" PRIx64 "\n", le32toh(sb.resync_leg), off,
-		       cs ? off / cs : 0,
-		       le32toh(sb.resync_flags) & DCDMIRROR_SB_RESYNC_FULL ? "full" : "bitmap",
-		       (uint64_t)le64toh(sb.resync_id));
+		out_text(&o, "Resync Checkpoint : leg %u at sector %" PRIu64 " (chunk %" PRIu64
+			 "), %s resync, id %016" PRIx64 "\n", le32toh(sb.resync_leg), off,
+			 cs ? off / cs : 0, type, (uint64_t)le64toh(sb.resync_id));
+		out_object(&o, "resync_checkpoint");
+		out_u64(&o, "leg", le32toh(sb.resync_leg));
+		out_u64(&o, "sector", off);
+		out_u64(&o, "chunk", cs ? off / cs : 0);
+		out_str(&o, "type", type);
+		out_hex(&o, "id", le64toh(sb.resync_id));
+		out_close(&o);
 	} else {
-		printf("Resync Checkpoint : none\n");
+		out_text(&o, "Resync Checkpoint : none\n");
+		out_null(&o, "resync_checkpoint");
 	}
+	/* older superblocks have none of these: the JSON leaves them out too */
 	if (le32toh(sb.version) >= 4)
-		examine_v4(&sb);
-	return 0;
+		examine_v4(&o, &sb);
+	return out_end(&o) ? 2 : 0;
 }
