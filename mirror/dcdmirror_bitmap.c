@@ -340,9 +340,8 @@ void dcdmirror_bitmap_flush_lazy(struct dcdmirror *m)
 bool dcdmirror_flush_legs_locked(struct dcdmirror *m, int skip, const char *why)
 {
 	struct dcdmirror_leg_req r[DCDMIRROR_MAX_LEGS];
-	unsigned long started = 0;
+	unsigned long started = 0, failed = 0;
 	unsigned int i;
-	bool ok = true;
 	int ret;
 
 	/* all of them at once: over the WAN the remote one is a round trip */
@@ -356,18 +355,16 @@ bool dcdmirror_flush_legs_locked(struct dcdmirror *m, int skip, const char *why)
 	}
 	for_each_set_bit(i, &started, m->nr_legs) {
 		ret = dcdmirror_leg_io_end(m, &r[i]);
-		if (!ret) {
-			__clear_bit(i, &started);
+		if (!ret)
 			continue;
-		}
 		dcdmirror_err(m, "%pg: cache flush before %s failed: error %d\n",
 			      m->legs[i].bdev, why, ret);
-		ok = false;
+		__set_bit(i, &failed);
 	}
-	/* the ones left failed */
-	for_each_set_bit(i, &started, m->nr_legs)
+	/* once every flush has ended: a failure may change the others' state */
+	for_each_set_bit(i, &failed, m->nr_legs)
 		dcdmirror_fail_leg(m, i);
-	return ok;
+	return !failed;
 }
 
 /*

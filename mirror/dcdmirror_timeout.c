@@ -357,13 +357,11 @@ void dcdmirror_leg_io_start(struct dcdmirror *m, unsigned int i, struct dcdmirro
 	if (dcdmirror_timed_leg(m, i))
 		r->t = dcdmirror_timed_alloc(m, opf, pages, len, per_page);
 	/* without the memory: wait as long as the leg takes */
-	if (r->t) {
+	if (r->t)
 		r->s = &r->t->s;
-		sync_io_init(r->s);
+	sync_io_init(r->s);
+	if (r->t)
 		r->s->end_io = dcdmirror_timed_endio;
-	} else {
-		sync_io_init(r->s);
-	}
 	r->leg = i;
 	r->sent = jiffies;
 	if (pages) {
