@@ -12,7 +12,9 @@
 # _dcdctl_table DCDCTL: print the synopses of DCDCTL --help as lines
 # "KIND VERB WORD SPEC": WORD is an option (SPEC its value, "" for a flag) or
 # "@" for a positional argument after the device (SPEC what it is). KIND is
-# mirror, dcd or "-" (a verb of any device, such as examine).
+# mirror, dcd, "-" (a verb of any device, such as examine) or, for a
+# synopsis with an option in the device's place (assemble --scan), that
+# option.
 _dcdctl_table() {
 	"$1" --help 2>/dev/null | awk '
 	/^[^ ]/ {
@@ -27,10 +29,11 @@ _dcdctl_table() {
 	/^    dcdctl [a-z]/ {
 		verb = $2
 		syn = 1
-		print kind, verb, "-", "-"
+		row = $3 ~ /^--[a-z]/ ? $3 : kind
+		print row, verb, "-", "-"
 		# a word after the device that is no option: a positional
 		if (NF >= 4 && $4 !~ /^[[-]/)
-			print kind, verb, "@", $4
+			print row, verb, "@", $4
 		words(3)
 		next
 	}
@@ -47,7 +50,7 @@ _dcdctl_table() {
 				v = $(i + 1)
 				gsub(/[][]/, "", v)
 			}
-			print kind, verb, w, (v == "" ? "-" : v)
+			print row, verb, w, (v == "" ? "-" : v)
 		}
 	}'
 }
@@ -92,8 +95,8 @@ _dcdctl_devices() {
 }
 
 # _dcdctl_values SPEC CUR: the values of an option or positional described
-# by SPEC ("DEV", "sync|async", "SIZE|off", "DEV|local|remote"): block
-# devices for DEV, and the literal words.
+# by SPEC ("DEV", "sync|async", "SIZE|off", "DEV|local|remote", "FILE"):
+# block devices for DEV, files for FILE, and the literal words.
 _dcdctl_values() {
 	local spec=$1 cur=$2 alt
 	local -a alts
@@ -101,6 +104,8 @@ _dcdctl_values() {
 	for alt in "${alts[@]}"; do
 		if [[ $alt == DEV ]]; then
 			_dcdctl_block_devices "$cur"
+		elif [[ $alt == FILE ]]; then
+			compgen -f -- "$cur"
 		elif [[ $alt =~ ^[a-z0-9][a-z0-9-]*$ ]]; then
 			printf '%s\n' "$alt"
 		fi
@@ -138,9 +143,10 @@ _dcdctl() {
 	fi
 	verb=${words[1]}
 	if ((${#words[@]} == 3)) && [[ $cur == -* ]]; then
-		# --json is the one option that may come before the device
-		awk -v v="$verb" '$2 == v && $3 == "--json" { f = 1 } END { exit !f }' <<<"$table" &&
-			mapfile -t COMPREPLY < <(compgen -W --json -- "$cur")
+		# the options that may come before the device: --json, and
+		# those that stand in its place (--scan)
+		mapfile -t cands < <(awk -v v="$verb" '$2 == v && ($3 == "--json" || $1 ~ /^--/) { print ($3 == "--json" ? $3 : $1) }' <<<"$table" | sort -u)
+		mapfile -t COMPREPLY < <(compgen -W "${cands[*]}" -- "$cur")
 		return
 	fi
 	if ((${#words[@]} == 3)); then
@@ -159,6 +165,7 @@ _dcdctl() {
 	case ${words[2]} in
 	dcdmirror[0-9]* | /dev/dcdmirror[0-9]*) kind=mirror ;;
 	dcd[0-9]* | /dev/dcd[0-9]*) kind=dcd ;;
+	--*) kind=${words[2]%%=*} ;;
 	*) kind=- ;;
 	esac
 	# the rows of this verb: "WORD SPEC"
@@ -192,7 +199,7 @@ _dcdctl() {
 	cands=()
 	while read -r -a fields; do
 		[[ ${fields[0]:-} == --* ]] || continue
-		[[ " ${words[*]:3} $early " == *" ${fields[0]} "* || " ${words[*]:3} " == *" ${fields[0]}="* ]] &&
+		[[ " ${words[*]:2} $early " == *" ${fields[0]} "* || " ${words[*]:2} " == *" ${fields[0]}="* ]] &&
 			continue
 		cands+=("${fields[0]}")
 	done <<<"$rows"

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "dcdctl.h"
 
 int dcdctl_err(const char *fmt, ...)
@@ -286,11 +287,11 @@ static void usage(FILE *f)
 		"    for monitoring: sizes in bytes, numbers as numbers, field names that stay\n"
 		"    (new ones may be added; docs/json.md lists them).\n"
 		"\n"
-		"%s\n%s"
+		"%s\n%s\n%s"
 		"\n"
 		"EXIT STATUS\n"
 		"    0 on success; 1 on any error, reported as one line on stderr.\n",
-		mirror_usage, dcd_usage);
+		mirror_usage, dcd_usage, scan_usage);
 }
 
 /* Is --json among the options (before a "--")? */
@@ -325,6 +326,9 @@ int main(int argc, char **argv)
 	if (verb[0] == '-')
 		return dcdctl_err("unknown option '%s' before the verb (dcdctl VERB DEVICE [OPTION]...)",
 				  verb);
+	/* examine, assemble and stop with --scan, incremental: the configuration file */
+	if (scan_verb(verb, argc - 2, argv + 2))
+		return scan_main(verb, argc - 2, argv + 2);
 	if (strcmp(verb, "detail") && strcmp(verb, "examine") && has_json(argc - 2, argv + 2))
 		return dcdctl_err("%s: --json is an option of detail and examine only", verb);
 	/* "detail --json DEVICE" too: the option goes where the verb parses it */

@@ -85,6 +85,25 @@ int dcd_main(const char *verb, const char *dev, int argc, char **argv);
 int mirror_examine(const char *path, bool json);
 int dcd_examine(const char *path, bool json);
 
+/*
+ * The values of the mirror options (mirror.c), for create, assemble, set
+ * and the configuration file: 0, or 1 when bad (said, after "WHERE: ",
+ * the verb or FILE:LINE). parse_max_lag wants *kib and *ms zero.
+ */
+int parse_mode(const char *where, const char *s, uint32_t *mode);
+int parse_max_lag(const char *where, const char *s, uint32_t *kib, uint32_t *ms);
+int parse_async_flush(const char *where, const char *s, uint32_t *flags);
+int parse_remote_timeout(const char *where, const char *s, uint32_t *ms);
+int parse_rate(const char *where, const char *s, uint64_t *kib);
+
+/*
+ * The superblock at the end of the leg open as fd, read as examine reads
+ * it (past the page cache the driver writes around): 0, or 1 when there is
+ * none (its magic; the checksum is not checked).
+ */
+struct dcdmirror_sb;
+int mirror_read_sb(int fd, struct dcdmirror_sb *sb);
+
 extern const char mirror_usage[];
 extern const char dcd_usage[];
 

@@ -161,7 +161,7 @@ static const char *mode_name(uint32_t mode)
 	       mode == DCDMIRROR_MODE_ASYNC ? "async" : "unknown";
 }
 
-static int parse_mode(const char *verb, const char *s, uint32_t *mode)
+int parse_mode(const char *verb, const char *s, uint32_t *mode)
 {
 	if (!strcmp(s, "sync"))
 		*mode = DCDMIRROR_MODE_SYNC;
@@ -173,7 +173,7 @@ static int parse_mode(const char *verb, const char *s, uint32_t *mode)
 }
 
 /* --max-lag SIZE, MSms or SIZE,MSms: either bound, or both */
-static int parse_max_lag(const char *verb, const char *s, uint32_t *kib, uint32_t *ms)
+int parse_max_lag(const char *verb, const char *s, uint32_t *kib, uint32_t *ms)
 {
 	char buf[64], *tok, *save = NULL;
 	uint64_t v;
@@ -203,7 +203,7 @@ bad:
 			  verb, s, DCDMIRROR_MAX_LAG_MS_MAX);
 }
 
-static int parse_async_flush(const char *verb, const char *s, uint32_t *flags)
+int parse_async_flush(const char *verb, const char *s, uint32_t *flags)
 {
 	if (!strcmp(s, "both"))
 		*flags = 0;
@@ -216,7 +216,7 @@ static int parse_async_flush(const char *verb, const char *s, uint32_t *flags)
 }
 
 /* --remote-timeout MS|off */
-static int parse_remote_timeout(const char *verb, const char *s, uint32_t *ms)
+int parse_remote_timeout(const char *verb, const char *s, uint32_t *ms)
 {
 	uint64_t v;
 
@@ -432,11 +432,11 @@ static int check_leg(const char *path, dev_t *rdev, int *lbs)
 	return 0;
 }
 
-static int parse_rate(const char *s, uint64_t *kib)
+int parse_rate(const char *verb, const char *s, uint64_t *kib)
 {
 	if (dcdctl_parse_uint(s, DCDMIRROR_RESYNC_RATE_MAX, kib) ||
 	    *kib < DCDMIRROR_RESYNC_RATE_MIN)
-		return dcdctl_err("bad --resync-rate '%s' (KiB/s, %u to %u)", s,
+		return dcdctl_err("%s: bad --resync-rate '%s' (KiB/s, %u to %u)", verb, s,
 				  DCDMIRROR_RESYNC_RATE_MIN, DCDMIRROR_RESYNC_RATE_MAX);
 	return 0;
 }
@@ -536,7 +536,7 @@ static int do_create(const char *verb, const char *dev, unsigned int index,
 		      chunk_bytes > (1U << 30) || (chunk_bytes & (chunk_bytes - 1))))
 		return dcdctl_err("create: bad --bitmap-chunk '%s' (a power of two from 4K to 1G)",
 				  chunk);
-	if (rate && parse_rate(rate, &rate_kib))
+	if (rate && parse_rate("create", rate, &rate_kib))
 		return 1;
 	if (al && (dcdctl_parse_uint(al, DCDMIRROR_AL_EXTENTS_MAX, &al_extents) ||
 		   al_extents < DCDMIRROR_AL_EXTENTS_MIN))
@@ -1153,7 +1153,7 @@ static int do_set(const char *dev, unsigned int index, int argc, char **argv)
 		return 1;
 	if (!rate && !mode && !max_lag && !async_flush && !timeout)
 		return dcdctl_err("set: nothing to set (--resync-rate KIB, --mode, --max-lag, --async-flush, --remote-timeout)");
-	if (rate && parse_rate(rate, &kib))
+	if (rate && parse_rate("set", rate, &kib))
 		return 1;
 	memset(&set, 0, sizeof(set));
 	if (mode) {
@@ -1353,6 +1353,22 @@ static void examine_v4(struct out *o, const struct dcdmirror_sb *sb)
 	out_close(o);
 }
 
+int mirror_read_sb(int fd, struct dcdmirror_sb *sb)
+{
+	uint64_t bytes, sector;
+
+	if (ioctl(fd, BLKGETSIZE64, &bytes) ||
+	    dcdmirror_data_sectors(bytes >> 9) < 8)
+		return 1;
+	sector = dcdmirror_sb_sector(bytes >> 9);
+	/* the driver writes around the page cache: drop what it holds */
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	if (pread(fd, sb, sizeof(*sb), (off_t)(sector << 9)) != sizeof(*sb) ||
+	    le64toh(sb->magic) != DCDMIRROR_SB_MAGIC)
+		return 1;
+	return 0;
+}
+
 /*
  * Print the superblock at the end of a leg. 1 (quietly) when there is
  * none, so that the caller can look for another kind.
@@ -1361,7 +1377,6 @@ int mirror_examine(const char *path, bool json)
 {
 	struct dcdmirror_sb sb;
 	char u[40], t1[40], t2[40], h[32], c[16];
-	uint64_t bytes, sector;
 	int64_t dirty;
 	uint32_t crc, state;
 	unsigned int i;
@@ -1372,16 +1387,7 @@ int mirror_examine(const char *path, bool json)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 1;
-	if (ioctl(fd, BLKGETSIZE64, &bytes) ||
-	    dcdmirror_data_sectors(bytes >> 9) < 8) {
-		close(fd);
-		return 1;
-	}
-	sector = dcdmirror_sb_sector(bytes >> 9);
-	/* the driver writes around the page cache: drop what it holds */
-	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	if (pread(fd, &sb, sizeof(sb), (off_t)(sector << 9)) != sizeof(sb) ||
-	    le64toh(sb.magic) != DCDMIRROR_SB_MAGIC) {
+	if (mirror_read_sb(fd, &sb)) {
 		close(fd);
 		return 1;
 	}
