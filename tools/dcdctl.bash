@@ -10,9 +10,10 @@
 # here.
 
 # _dcdctl_table DCDCTL: print the synopses of DCDCTL --help as lines
-# "KIND VERB WORD SPEC": WORD is an option (SPEC its value, "" for a flag) or
-# "@" for a positional argument after the device (SPEC what it is). KIND is
-# mirror, dcd or "-" (a verb of any device, such as examine).
+# "KIND VERB WORD SPEC": WORD is an option (SPEC its value, "" for a flag),
+# "@" for a positional argument after the device (SPEC what it is), or "!"
+# for a verb that takes no device (monitor). KIND is mirror, dcd or "-" (a
+# verb of any device, such as examine).
 _dcdctl_table() {
 	"$1" --help 2>/dev/null | awk '
 	/^[^ ]/ {
@@ -28,8 +29,11 @@ _dcdctl_table() {
 		verb = $2
 		syn = 1
 		print kind, verb, "-", "-"
-		# a word after the device that is no option: a positional
-		if (NF >= 4 && $4 !~ /^[[-]/)
+		# options right after the verb: no device; else a word after
+		# the device that is no option: a positional
+		if (NF == 2 || $3 ~ /^\[/)
+			print kind, verb, "!", "-"
+		else if (NF >= 4 && $4 !~ /^[[-]/)
 			print kind, verb, "@", $4
 		words(3)
 		next
@@ -49,7 +53,7 @@ _dcdctl_table() {
 			}
 			print kind, verb, w, (v == "" ? "-" : v)
 		}
-	}'
+	}' | awk '!seen[$0]++'
 }
 
 # _dcdctl_block_devices PREFIX: block devices whose path starts with PREFIX,
@@ -92,8 +96,8 @@ _dcdctl_devices() {
 }
 
 # _dcdctl_values SPEC CUR: the values of an option or positional described
-# by SPEC ("DEV", "sync|async", "SIZE|off", "DEV|local|remote"): block
-# devices for DEV, and the literal words.
+# by SPEC ("DEV", "sync|async", "SIZE|off", "DEV|local|remote", "PATH"):
+# block devices for DEV, files for PATH, and the literal words.
 _dcdctl_values() {
 	local spec=$1 cur=$2 alt
 	local -a alts
@@ -101,6 +105,8 @@ _dcdctl_values() {
 	for alt in "${alts[@]}"; do
 		if [[ $alt == DEV ]]; then
 			_dcdctl_block_devices "$cur"
+		elif [[ $alt == PATH ]]; then
+			compgen -f -- "$cur"
 		elif [[ $alt =~ ^[a-z0-9][a-z0-9-]*$ ]]; then
 			printf '%s\n' "$alt"
 		fi
@@ -108,7 +114,7 @@ _dcdctl_values() {
 }
 
 _dcdctl() {
-	local cmd=$1 cur prev kind verb table line i w early=
+	local cmd=$1 cur prev kind verb table line i w early= first=3
 	local -a words=() cands=() fields
 	# put back together what bash split at "=" (--opt=VALUE)
 	for ((i = 0; i <= COMP_CWORD; i++)); do
@@ -137,13 +143,15 @@ _dcdctl() {
 		return
 	fi
 	verb=${words[1]}
-	if ((${#words[@]} == 3)) && [[ $cur == -* ]]; then
+	# a verb without a device: its options start right after it
+	awk -v v="$verb" '$2 == v && $3 == "!" { f = 1 } END { exit !f }' <<<"$table" && first=2
+	if ((first == 3 && ${#words[@]} == 3)) && [[ $cur == -* ]]; then
 		# --json is the one option that may come before the device
 		awk -v v="$verb" '$2 == v && $3 == "--json" { f = 1 } END { exit !f }' <<<"$table" &&
 			mapfile -t COMPREPLY < <(compgen -W --json -- "$cur")
 		return
 	fi
-	if ((${#words[@]} == 3)); then
+	if ((first == 3 && ${#words[@]} == 3)); then
 		if awk -v v="$verb" '$1 == "-" && $2 == v { f = 1 } END { exit !f }' <<<"$table"; then
 			mapfile -t COMPREPLY < <(_dcdctl_block_devices "$cur")
 		else
@@ -161,6 +169,7 @@ _dcdctl() {
 	dcd[0-9]* | /dev/dcd[0-9]*) kind=dcd ;;
 	*) kind=- ;;
 	esac
+	((first == 3)) || kind=-
 	# the rows of this verb: "WORD SPEC"
 	local rows
 	rows=$(awk -v k="$kind" -v v="$verb" '$1 == k && $2 == v && $3 != "-" { print $3, $4 }' <<<"$table")
@@ -192,8 +201,8 @@ _dcdctl() {
 	cands=()
 	while read -r -a fields; do
 		[[ ${fields[0]:-} == --* ]] || continue
-		[[ " ${words[*]:3} $early " == *" ${fields[0]} "* || " ${words[*]:3} " == *" ${fields[0]}="* ]] &&
-			continue
+		[[ " ${words[*]:first} $early " == *" ${fields[0]} "* ||
+			" ${words[*]:first} " == *" ${fields[0]}="* ]] && continue
 		cands+=("${fields[0]}")
 	done <<<"$rows"
 	mapfile -t COMPREPLY < <(compgen -W "${cands[*]}" -- "$cur")

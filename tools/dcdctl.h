@@ -85,8 +85,12 @@ int dcd_main(const char *verb, const char *dev, int argc, char **argv);
 int mirror_examine(const char *path, bool json);
 int dcd_examine(const char *path, bool json);
 
+/* monitor: the events of every device (monitor.c); argv after the verb */
+int monitor_main(int argc, char **argv);
+
 extern const char mirror_usage[];
 extern const char dcd_usage[];
+extern const char monitor_usage[];
 
 const char *dcdctl_time_str(uint64_t secs, char *buf, size_t len);
 
