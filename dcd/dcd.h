@@ -43,6 +43,7 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <dcdmirror/dcd_format.h>
+#include <dcdmirror/kernel/events.h>
 #include <dcdmirror/kernel/open_gate.h>
 #include <uapi/dcdmirror/dcd.h>
 
@@ -221,8 +222,9 @@ struct dcd_dev {
 	 * lock protects the index, both buffers, the segment list and tree,
 	 * head/tail, the sequence numbers and the flush waiter lists. It is a
 	 * mutex: the bio entry, the workers and the ioctls may all sleep.
-	 * Lock order: ctl mutex -> destage_mutex -> sb_mutex -> lock.
-	 * Bio completions never take it; they only touch atomics.
+	 * Lock order: ctl mutex -> destage_mutex -> sb_mutex -> lock, then
+	 * uevents.lock (innermost) or pace_lock. Bio completions never take
+	 * it; they only touch atomics.
 	 */
 	struct mutex lock;
 	struct xarray map;		/* block -> dcd_mkent() */
@@ -252,7 +254,8 @@ struct dcd_dev {
 	u64 log_entries;		/* index entries in the log */
 	u64 space_gen;			/* bumped when the tail moves */
 	bool space_wanted;		/* log writer waits for space */
-	bool failed;			/* cache disk write failed */
+	bool failed;			/* cache disk write failed (dcd_set_failed()) */
+	bool log_above;			/* log_above_watermark sent (dcd_event_fill()) */
 	bool dying;
 	unsigned long last_write;
 	unsigned long last_data_io;	/* foreground I/O: reads from the data
@@ -296,6 +299,12 @@ struct dcd_dev {
 	spinlock_t pace_lock;		/* pace_next */
 	u64 pace_next;
 	struct open_gate gate;
+
+	/*
+	 * Events for monitors (dcd_events.c, docs/events.md); uevents.lock
+	 * (irq-safe) is the innermost lock, taken under lock.
+	 */
+	struct event_ring uevents;
 
 	struct dcd_stats stats;
 };
@@ -389,6 +398,13 @@ int dcd_create(struct dcd_ioc_create *c);
 int dcd_stop(struct dcd_ioc_dev *d);
 int dcd_flush(struct dcd_ioc_dev *d);
 int dcd_detail(u32 index, struct dcd_ioc_detail *d);
+
+/* dcd_events.c */
+void dcd_event_fill(struct dcd_dev *dc, unsigned int pct);
+void dcd_set_failed(struct dcd_dev *dc, const char *reason);
+void dcd_events_init(struct dcd_dev *dc);
+void dcd_events_start(struct dcd_dev *dc);
+void dcd_events_stop(struct dcd_dev *dc);
 
 /* dcd_ctl.c */
 int dcd_ctl_init(void);

@@ -223,7 +223,7 @@ static int dcd_destage_pinned(struct dcd_dev *dc)
 static void dcd_destage_failed(struct dcd_dev *dc)
 {
 	mutex_lock(&dc->lock);
-	dc->failed = true;
+	dcd_set_failed(dc, "destage");
 	wake_up_all(&dc->wq_head);
 	mutex_unlock(&dc->lock);
 }

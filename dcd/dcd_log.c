@@ -166,8 +166,10 @@ u64 dcd_log_used(struct dcd_dev *dc)
 /* After head or tail moved: the fill that dcd_pace() reads. Caller holds lock. */
 void dcd_update_fill(struct dcd_dev *dc)
 {
-	WRITE_ONCE(dc->log_fill,
-		   (unsigned int)div64_u64(dcd_log_used(dc) * 100, dc->log_blocks));
+	unsigned int pct = div64_u64(dcd_log_used(dc) * 100, dc->log_blocks);
+
+	WRITE_ONCE(dc->log_fill, pct);
+	dcd_event_fill(dc, pct);
 }
 
 /* Where a segment of n blocks goes, if it fits. Caller holds lock. */
@@ -437,7 +439,7 @@ static void dcd_seg_written(struct dcd_dev *dc, struct dcd_buf *b,
 	if (ret) {
 		if (!dc->failed)
 			dcd_err(dc, "cache disk write failed (error %d); writes now fail\n", ret);
-		dc->failed = true;
+		dcd_set_failed(dc, "cache_write");
 		/* the segment may be half written: nothing may point there */
 		if (seg) {
 			seg->written = true;

@@ -261,6 +261,7 @@ static struct dcd_dev *dcd_new(u32 index)
 	bio_list_init(&dc->waiters_flushing);
 	init_waitqueue_head(&dc->wq_head);
 	open_gate_init(&dc->gate);
+	dcd_events_init(dc);
 	spin_lock_init(&dc->pace_lock);
 	INIT_WORK(&dc->log_work, dcd_log_work);
 	INIT_DELAYED_WORK(&dc->kick_work, dcd_kick_work);
@@ -381,6 +382,7 @@ static int dcd_create_locked(struct dcd_ioc_create *c)
 		goto out_free;
 	}
 	devs[c->index] = dc;
+	dcd_events_start(dc);
 	dcd_info(dc, "%s, cache %pg, data %pg, %s mode, %llu KiB buffer, %llu KiB log\n",
 		 format ? "created" : "assembled", dc->cache_bdev, dc->data_bdev,
 		 dc->mode == DCD_MODE_NVRAM ? "nvram" : "safe", dc->buffer_bytes >> 10,
@@ -408,6 +410,8 @@ static void dcd_destroy(struct dcd_dev *dc, bool no_log)
 {
 	int ret = 0;
 
+	/* the events queued go out while the disk is still there */
+	dcd_events_stop(dc);
 	del_gendisk(dc->disk);
 	if (no_log) {
 		mutex_lock(&dc->lock);

@@ -15,6 +15,7 @@
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <dcdmirror/kernel/events.h>
 #include <dcdmirror/kernel/open_gate.h>
 #include <dcdmirror/kernel/sync_io.h>
 #include <dcdmirror/mirror_format.h>
@@ -261,6 +262,12 @@ struct dcdmirror {
 	struct open_gate gate;
 
 	/*
+	 * Events for monitors (dcdmirror_events.c, docs/events.md); its lock
+	 * (uevents.lock, irq-safe) is the innermost of all.
+	 */
+	struct event_ring uevents;
+
+	/*
 	 * state_lock (irq-safe, innermost) serializes changes of the legs'
 	 * flags: marking a leg faulty (never the last in-sync one), adding,
 	 * the end of a resync; and guards fail_seq, sb_seq, held_list and
@@ -383,6 +390,11 @@ struct dcdmirror {
 	u64 async_writes;		/* writes accepted in async mode */
 	u64 behind_writes;		/* of them, completed before the remote */
 	u64 flush_waits;		/* flushes that waited for the remote */
+	/*
+	 * lag_above_bound was sent: a write waited for the lag bound, and
+	 * the lag has not fallen below half of it since
+	 */
+	bool lag_over;
 	wait_queue_head_t async_wait;
 	/*
 	 * Coalescing (the initiator-side batching): the remote writes of
@@ -496,7 +508,9 @@ struct dcdmirror_clone {
  * state_lock or resync_lock or async_lock. timeout_lock comes before bm.lock
  * and state_lock (the timer fails the leg under it) and is never taken
  * under any of them. Leg operations wait for in-flight I/O
- * (dcdmirror_suspend()) holding dcdmirror_devices_lock only.
+ * (dcdmirror_suspend()) holding dcdmirror_devices_lock only. uevents.lock
+ * (and that of the control device's ring) is taken under any of these and
+ * takes none.
  */
 extern struct mutex dcdmirror_devices_lock;
 extern struct list_head dcdmirror_devices;
@@ -726,6 +740,20 @@ extern const char *const dcdmirror_mode_names[];
 u64 dcdmirror_lat_avg_us(struct dcdmirror_leg_counters *sum);
 int dcdmirror_proc_init(void);
 void dcdmirror_proc_exit(void);
+
+/* dcdmirror_events.c */
+void dcdmirror_event_init(unsigned int index, struct event *e, const char *name,
+			  const char *attr);
+void dcdmirror_event_add_leg(struct event *e, const struct dcdmirror_leg *leg);
+void dcdmirror_event_post(struct dcdmirror *m, const struct event *e);
+void dcdmirror_events_init(struct dcdmirror *m);
+void dcdmirror_events_start(struct dcdmirror *m);
+void dcdmirror_events_stop(struct dcdmirror *m);
+struct miscdevice;
+void dcdmirror_ctl_event_post(const struct event *e);
+void dcdmirror_ctl_events_init(void);
+void dcdmirror_ctl_events_start(struct miscdevice *misc);
+void dcdmirror_ctl_events_stop(void);
 
 /* dcdmirror_ctl.c */
 int dcdmirror_get_info(struct dcdmirror_ioc_info *info);

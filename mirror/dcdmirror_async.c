@@ -68,6 +68,44 @@ bool dcdmirror_async_busy(struct dcdmirror *m, sector_t sector,
 	return busy;
 }
 
+/*
+ * The lag has fallen below half its bound, in bytes and in age: the next
+ * write that waits for the bound sends lag_above_bound again (once per
+ * crossing, not once per write at the bound). Under async_lock.
+ */
+static void dcdmirror_lag_rearm(struct dcdmirror *m)
+{
+	struct dcdmirror_io *first;
+
+	if (!m->lag_over || m->lag_bytes * 2 > (u64)READ_ONCE(m->max_lag_kib) << 10)
+		return;
+	first = list_first_entry_or_null(&m->async_list, struct dcdmirror_io, async_node);
+	if (first && (ktime_get_ns() - first->async_ns) * 2 >=
+		     (u64)READ_ONCE(m->max_lag_ms) * NSEC_PER_MSEC)
+		return;
+	m->lag_over = false;
+}
+
+/*
+ * A write waits for the lag bound: lag_above_bound, unless sent since the
+ * lag was last below half of it. Under async_lock (irqs off).
+ */
+static void dcdmirror_lag_event(struct dcdmirror *m, struct dcdmirror_io *first)
+{
+	struct event e;
+
+	if (m->lag_over)
+		return;
+	m->lag_over = true;
+	dcdmirror_event_init(m->index, &e, "lag_above_bound", "lag");
+	event_add(&e, "DCDMIRROR_LAG_BYTES", "%llu", m->lag_bytes);
+	event_add(&e, "DCDMIRROR_LAG_MS", "%llu",
+		  div_u64(ktime_get_ns() - first->async_ns, NSEC_PER_MSEC));
+	event_add(&e, "DCDMIRROR_MAX_LAG_KIB", "%u", READ_ONCE(m->max_lag_kib));
+	event_add(&e, "DCDMIRROR_MAX_LAG_MS", "%u", READ_ONCE(m->max_lag_ms));
+	dcdmirror_event_post(m, &e);
+}
+
 /* An async write has reached the remote leg (or failed it): off the list. */
 void dcdmirror_async_remove(struct dcdmirror *m, struct dcdmirror_io *io)
 {
@@ -76,6 +114,7 @@ void dcdmirror_async_remove(struct dcdmirror *m, struct dcdmirror_io *io)
 	spin_lock_irqsave(&m->async_lock, flags);
 	list_del(&io->async_node);
 	m->lag_bytes -= (u64)io->nr_sectors << SECTOR_SHIFT;
+	dcdmirror_lag_rearm(m);
 	spin_unlock_irqrestore(&m->async_lock, flags);
 	wake_up_all(&m->async_wait);
 }
@@ -335,6 +374,7 @@ static bool dcdmirror_async_admit(struct dcdmirror *m, struct dcdmirror_io *io,
 	    (m->lag_bytes + bytes > (u64)READ_ONCE(m->max_lag_kib) << 10 ||
 	     ktime_get_ns() - first->async_ns >=
 	     (u64)READ_ONCE(m->max_lag_ms) * NSEC_PER_MSEC)) {
+		dcdmirror_lag_event(m, first);
 		ok = false;
 		goto out;
 	}

@@ -163,6 +163,7 @@ out:
 static void dcdmirror_check_end(struct dcdmirror *m, u32 state)
 {
 	struct dcdmirror_check_stats cs;
+	struct event e;
 
 	spin_lock_irq(&m->resync_lock);
 	m->check.state = state;
@@ -177,6 +178,14 @@ static void dcdmirror_check_end(struct dcdmirror *m, u32 state)
 	else
 		dcdmirror_warn(m, "check stopped at chunk %llu of %llu: %llu chunks differ so far, %llu repaired\n",
 			       cs.pos, cs.total, cs.mismatches, cs.repaired);
+	if (cs.mismatches) {
+		dcdmirror_event_init(m->index, &e, "check_mismatches", "check");
+		event_add(&e, "DCDMIRROR_CHUNKS", "%llu", cs.mismatches);
+		event_add(&e, "DCDMIRROR_REPAIRED", "%llu", cs.repaired);
+		event_add(&e, "DCDMIRROR_CHECK", "%s",
+			  state == DCDMIRROR_CHECK_DONE ? "done" : "stopped");
+		dcdmirror_event_post(m, &e);
+	}
 	dcdmirror_resync_done();
 }
 

@@ -549,10 +549,18 @@ static struct miscdevice dcdmirror_misc = {
 
 int dcdmirror_ctl_init(void)
 {
-	return misc_register(&dcdmirror_misc);
+	int ret;
+
+	dcdmirror_ctl_events_init();
+	ret = misc_register(&dcdmirror_misc);
+	if (ret)
+		return ret;
+	dcdmirror_ctl_events_start(&dcdmirror_misc);
+	return 0;
 }
 
 void dcdmirror_ctl_exit(void)
 {
+	dcdmirror_ctl_events_stop();
 	misc_deregister(&dcdmirror_misc);
 }

@@ -23,7 +23,8 @@ bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i)
 	struct dcdmirror_leg *leg = &m->legs[i];
 	unsigned int j, others = 0;
 	unsigned long flags;
-	bool newly = false, stopping;
+	bool newly = false, was_in_sync = false, stopping;
+	struct event e;
 
 	spin_lock_irqsave(&m->state_lock, flags);
 	if (!test_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags)) {
@@ -31,6 +32,8 @@ bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i)
 			if (j != i && dcdmirror_leg_in_sync(&m->legs[j]))
 				others++;
 		if (others || test_bit(DCDMIRROR_LEG_REBUILDING_BIT, &leg->flags)) {
+			/* in sync, the other one too (others): no longer */
+			was_in_sync = dcdmirror_leg_in_sync(leg);
 			set_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags);
 			m->fail_seq++;
 			newly = true;
@@ -43,6 +46,15 @@ bool dcdmirror_fail_leg(struct dcdmirror *m, unsigned int i)
 		dcdmirror_bitmap_allow_clear(m, false);
 		dcdmirror_err(m, "%pg (%s leg) failed: marked faulty, running degraded\n",
 			      leg->bdev, dcdmirror_role_name(leg));
+		dcdmirror_event_init(m->index, &e, "leg_faulty", "legs");
+		dcdmirror_event_add_leg(&e, leg);
+		dcdmirror_event_post(m, &e);
+		if (was_in_sync) {
+			dcdmirror_event_init(m->index, &e, "degraded", "state");
+			dcdmirror_event_add_leg(&e, leg);
+			event_add(&e, "DCDMIRROR_LEG_STATE", "faulty");
+			dcdmirror_event_post(m, &e);
+		}
 		if (!stopping)
 			queue_work(dcdmirror_wq, &m->sb_work);
 		wake_up(&m->resync_wq);
@@ -167,6 +179,7 @@ static int dcdmirror_leg_remove_op(struct dcdmirror *m, struct dcdmirror_ioc_leg
 {
 	struct dcdmirror_leg *leg = &m->legs[i];
 	struct block_device *bdev = leg->bdev;
+	struct event e;
 
 	if (!bdev) {
 		dcdmirror_op_err(op, "the %s leg is missing already",
@@ -190,6 +203,10 @@ static int dcdmirror_leg_remove_op(struct dcdmirror *m, struct dcdmirror_ioc_leg
 	dcdmirror_resume(m);
 	bd_unlink_disk_holder(bdev, m->disk);
 	dcdmirror_info(m, "%pg (%s leg) removed\n", bdev, dcdmirror_role_name(leg));
+	dcdmirror_event_init(m->index, &e, "leg_removed", "legs");
+	event_add(&e, "DCDMIRROR_LEG", "%s", dcdmirror_role_name(leg));
+	event_add(&e, "DCDMIRROR_LEG_DEVICE", "%pg", bdev);
+	dcdmirror_event_post(m, &e);
 	blkdev_put(bdev, DCDMIRROR_LEG_MODE);
 	return 0;
 }
@@ -271,6 +288,7 @@ static void dcdmirror_add_install(struct dcdmirror *m, unsigned int i,
 {
 	struct dcdmirror_leg *leg = &m->legs[i];
 	bool by_bitmap = add->by_bitmap;
+	struct event e;
 
 	dcdmirror_suspend(m);
 	mutex_lock(&m->sb_lock);
@@ -289,6 +307,12 @@ static void dcdmirror_add_install(struct dcdmirror *m, unsigned int i,
 	leg->gen = add->gen;
 	if (by_bitmap)
 		dcdmirror_gen_rebuild(m, i);
+	/* suspended: no write sets a bit until the resync counts them */
+	dcdmirror_event_init(m->index, &e, "leg_added", "legs");
+	event_add(&e, "DCDMIRROR_LEG", "%s", dcdmirror_role_name(leg));
+	event_add(&e, "DCDMIRROR_LEG_DEVICE", "%pg", bdev);
+	event_add(&e, "DCDMIRROR_RESYNC", "%s", by_bitmap ? "bitmap" : "full");
+	event_add(&e, "DCDMIRROR_CHUNKS", "%llu", dcdmirror_bitmap_weight(m));
 	mutex_lock(&m->cfg_lock);
 	spin_lock_irq(&m->state_lock);
 	leg->bdev = bdev;
@@ -298,6 +322,8 @@ static void dcdmirror_add_install(struct dcdmirror *m, unsigned int i,
 	leg->read_errors = 0;
 	set_bit(DCDMIRROR_LEG_REBUILDING_BIT, &leg->flags);
 	clear_bit(DCDMIRROR_LEG_FAULTY_BIT, &leg->flags);
+	/* before the resync thread can see the leg: its resync_started follows */
+	dcdmirror_event_post(m, &e);
 	spin_unlock_irq(&m->state_lock);
 	mutex_unlock(&m->cfg_lock);
 	dcdmirror_resync_new(m, !by_bitmap);

@@ -267,6 +267,7 @@ static struct dcdmirror *dcdmirror_alloc(struct dcdmirror_ioc_create *c)
 	dcdmirror_async_init(m);
 	m->nr_legs = DCDMIRROR_MAX_LEGS;
 	open_gate_init(&m->gate);
+	dcdmirror_events_init(m);
 	spin_lock_init(&m->state_lock);
 	spin_lock_init(&m->resync_lock);
 	mutex_init(&m->sb_lock);
@@ -374,6 +375,22 @@ out_put_disk:
 	return ret;
 }
 
+/* An array started without a leg (assemble --run) is degraded from the start. */
+static void dcdmirror_event_missing(struct dcdmirror *m)
+{
+	struct event e;
+	unsigned int i;
+
+	for (i = 0; i < m->nr_legs; i++) {
+		if (m->legs[i].bdev)
+			continue;
+		dcdmirror_event_init(m->index, &e, "degraded", "state");
+		dcdmirror_event_add_leg(&e, &m->legs[i]);
+		event_add(&e, "DCDMIRROR_LEG_STATE", "missing");
+		dcdmirror_event_post(m, &e);
+	}
+}
+
 int dcdmirror_create(struct dcdmirror_ioc_create *c)
 {
 	char remote[BDEVNAME_SIZE] = "missing";
@@ -411,6 +428,8 @@ int dcdmirror_create(struct dcdmirror_ioc_create *c)
 	ret = dcdmirror_add_disk(m, c);
 	if (ret)
 		goto out_io_exit;
+	dcdmirror_events_start(m);
+	dcdmirror_event_missing(m);
 
 	/* each array pins the module: rmmod fails while one exists */
 	__module_get(THIS_MODULE);
@@ -480,6 +499,8 @@ static void dcdmirror_destroy(struct dcdmirror *m, bool clean)
 	unsigned int i;
 
 	dcdmirror_resync_exit(m);
+	/* the events queued go out while the disk is still there */
+	dcdmirror_events_stop(m);
 	/* before del_gendisk, which drops the slaves/ dir the links live in */
 	for (i = 0; i < m->nr_legs; i++)
 		if (m->legs[i].bdev)

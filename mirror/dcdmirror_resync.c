@@ -246,10 +246,27 @@ static u64 dcdmirror_walk_ckpt(struct dcdmirror *m, struct dcdmirror_walk *w)
 	return w->wrapped ? m->bm.chunks : w->chunk;
 }
 
+/*
+ * Event name about the resync of leg dst, with its chunks (to copy, or
+ * copied); the caller adds what else it has and posts it. In the resync
+ * thread: cfg_lock keeps the leg's device, which a removal may release
+ * once the resync has let go of the leg.
+ */
+static void dcdmirror_resync_event(struct dcdmirror *m, struct event *e, const char *name,
+				   unsigned int dst, u64 chunks)
+{
+	dcdmirror_event_init(m->index, e, name, "resync");
+	mutex_lock(&m->cfg_lock);
+	dcdmirror_event_add_leg(e, &m->legs[dst]);
+	mutex_unlock(&m->cfg_lock);
+	event_add(e, "DCDMIRROR_CHUNKS", "%llu", chunks);
+}
+
 /* The progress a new walk starts from; returns the chunk it starts at. */
 static u64 dcdmirror_resync_begin(struct dcdmirror *m, unsigned int src,
 				  unsigned int dst)
 {
+	struct event e;
 	u64 start, total;
 
 	mutex_lock(&m->sb_lock);
@@ -278,6 +295,10 @@ static u64 dcdmirror_resync_begin(struct dcdmirror *m, unsigned int src,
 	m->resync.started = true;
 	m->resync_failed = false;
 	spin_unlock_irq(&m->resync_lock);
+	dcdmirror_resync_event(m, &e, "resync_started", dst, total);
+	if (start)
+		event_add(&e, "DCDMIRROR_START_CHUNK", "%llu", start);
+	dcdmirror_event_post(m, &e);
 	if (start)
 		dcdmirror_info(m, "resync of %pg from %pg resumes at chunk %llu (sector %llu): %llu chunks of %u KiB\n",
 			       m->legs[dst].bdev, m->legs[src].bdev, start,
@@ -414,13 +435,15 @@ static void dcdmirror_resync_run(struct dcdmirror *m, unsigned int dst)
 {
 	struct dcdmirror_walk w = { .dst = dst, .end = m->bm.chunks };
 	struct page **pages;
-	bool ok = false, held = false;
+	bool ok = false, held = false, begun;
+	struct event e;
 	int src = dcdmirror_read_leg(m);
 
 	if (src < 0 || src == dst)
 		return;
 	w.src = src;
 	pages = page_array_alloc(RESYNC_PAGES);
+	begun = pages;
 	if (!pages) {
 		dcdmirror_err(m, "resync: out of memory, retrying\n");
 		dcdmirror_resync_sleep(m, 1000);
@@ -457,6 +480,14 @@ static void dcdmirror_resync_run(struct dcdmirror *m, unsigned int dst)
 			       jiffies_to_msecs(m->resync.end - m->resync.start));
 	else if (!held && !kthread_should_stop())
 		dcdmirror_err(m, "resync of leg %u failed\n", dst);
+	/* after its resync_started; a stop is no failure (assemble resumes it) */
+	if (begun && (ok || !kthread_should_stop())) {
+		dcdmirror_resync_event(m, &e, ok ? "resync_finished" : "resync_failed", dst,
+				       m->resync.chunks);
+		if (held)
+			event_add(&e, "DCDMIRROR_UNREADABLE", "%llu", w.unreadable);
+		dcdmirror_event_post(m, &e);
+	}
 	dcdmirror_resync_done();
 }
 

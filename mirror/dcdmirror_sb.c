@@ -466,6 +466,27 @@ static int dcdmirror_sb_assemble_events(struct dcdmirror *m, struct dcdmirror_sb
 	return 0;
 }
 
+/*
+ * split_brain, on the control device: the array may not exist (assemble).
+ * Refused at op "assemble" (both legs named), or at "add" of bdev as leg i.
+ */
+static void dcdmirror_split_brain_event(struct dcdmirror *m, const char *op, int i,
+					struct block_device *bdev)
+{
+	struct event e;
+
+	dcdmirror_event_init(m->index, &e, "split_brain", NULL);
+	event_add(&e, "DCDMIRROR_OP", "%s", op);
+	if (bdev) {
+		event_add(&e, "DCDMIRROR_LEG", "%s", dcdmirror_role_name(&m->legs[i]));
+		event_add(&e, "DCDMIRROR_LEG_DEVICE", "%pg", bdev);
+	} else {
+		event_add(&e, "DCDMIRROR_LOCAL_DEVICE", "%pg", m->legs[0].bdev);
+		event_add(&e, "DCDMIRROR_REMOTE_DEVICE", "%pg", m->legs[1].bdev);
+	}
+	dcdmirror_ctl_event_post(&e);
+}
+
 /* Which leg is the source and how much of the other to copy: a split brain. */
 static int dcdmirror_sb_split_brain(struct dcdmirror *m, struct dcdmirror_gen *gen,
 				    struct dcdmirror_ioc_create *c, unsigned int *src)
@@ -484,6 +505,7 @@ static int dcdmirror_sb_split_brain(struct dcdmirror *m, struct dcdmirror_gen *g
 			     m->legs[0].bdev, dcdmirror_gen_describe(&gen[0], g0, sizeof(g0)),
 			     m->legs[1].bdev, dcdmirror_gen_describe(&gen[1], g1, sizeof(g1)),
 			     gen[0].bitmap);
+	dcdmirror_split_brain_event(m, "assemble", -1, NULL);
 	return -EUCLEAN;
 }
 
@@ -803,6 +825,7 @@ int dcdmirror_sb_check_leg(struct dcdmirror *m, unsigned int i, struct block_dev
 				 dcdmirror_gen_describe(&m->gen, g0, sizeof(g0)), bdev,
 				 dcdmirror_gen_describe(&add->gen, g1, sizeof(g1)), m->gen.bitmap,
 				 bdev);
+			dcdmirror_split_brain_event(m, "add", i, bdev);
 			ret = -EUCLEAN;
 			goto out;
 		}

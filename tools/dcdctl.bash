@@ -10,11 +10,11 @@
 # here.
 
 # _dcdctl_table DCDCTL: print the synopses of DCDCTL --help as lines
-# "KIND VERB WORD SPEC": WORD is an option (SPEC its value, "" for a flag) or
-# "@" for a positional argument after the device (SPEC what it is). KIND is
-# mirror, dcd, "-" (a verb of any device, such as examine) or, for a
-# synopsis with an option in the device's place (assemble --scan), that
-# option.
+# "KIND VERB WORD SPEC": WORD is an option (SPEC its value, "" for a flag),
+# "@" for a positional argument after the device (SPEC what it is), or "!"
+# for a verb that takes no device (monitor). KIND is mirror, dcd, "-" (a
+# verb of any device, such as examine) or, for a synopsis with an option in
+# the device's place (assemble --scan), that option.
 _dcdctl_table() {
 	"$1" --help 2>/dev/null | awk '
 	/^[^ ]/ {
@@ -31,8 +31,11 @@ _dcdctl_table() {
 		syn = 1
 		row = $3 ~ /^--[a-z]/ ? $3 : kind
 		print row, verb, "-", "-"
-		# a word after the device that is no option: a positional
-		if (NF >= 4 && $4 !~ /^[[-]/)
+		# options right after the verb: no device; else a word after
+		# the device that is no option: a positional
+		if (NF == 2 || $3 ~ /^\[/)
+			print row, verb, "!", "-"
+		else if (NF >= 4 && $4 !~ /^[[-]/)
 			print row, verb, "@", $4
 		words(3)
 		next
@@ -52,7 +55,7 @@ _dcdctl_table() {
 			}
 			print row, verb, w, (v == "" ? "-" : v)
 		}
-	}'
+	}' | awk '!seen[$0]++'
 }
 
 # _dcdctl_block_devices PREFIX: block devices whose path starts with PREFIX,
@@ -95,8 +98,9 @@ _dcdctl_devices() {
 }
 
 # _dcdctl_values SPEC CUR: the values of an option or positional described
-# by SPEC ("DEV", "sync|async", "SIZE|off", "DEV|local|remote", "FILE"):
-# block devices for DEV, files for FILE, and the literal words.
+# by SPEC ("DEV", "sync|async", "SIZE|off", "DEV|local|remote", "FILE",
+# "PATH"): block devices for DEV, files for FILE and PATH, and the literal
+# words.
 _dcdctl_values() {
 	local spec=$1 cur=$2 alt
 	local -a alts
@@ -104,7 +108,7 @@ _dcdctl_values() {
 	for alt in "${alts[@]}"; do
 		if [[ $alt == DEV ]]; then
 			_dcdctl_block_devices "$cur"
-		elif [[ $alt == FILE ]]; then
+		elif [[ $alt == FILE || $alt == PATH ]]; then
 			compgen -f -- "$cur"
 		elif [[ $alt =~ ^[a-z0-9][a-z0-9-]*$ ]]; then
 			printf '%s\n' "$alt"
@@ -113,7 +117,7 @@ _dcdctl_values() {
 }
 
 _dcdctl() {
-	local cmd=$1 cur prev kind verb table line i w early=
+	local cmd=$1 cur prev kind verb table line i w early= first=3
 	local -a words=() cands=() fields
 	# put back together what bash split at "=" (--opt=VALUE)
 	for ((i = 0; i <= COMP_CWORD; i++)); do
@@ -142,14 +146,16 @@ _dcdctl() {
 		return
 	fi
 	verb=${words[1]}
-	if ((${#words[@]} == 3)) && [[ $cur == -* ]]; then
+	# a verb without a device: its options start right after it
+	awk -v v="$verb" '$2 == v && $3 == "!" { f = 1 } END { exit !f }' <<<"$table" && first=2
+	if ((first == 3 && ${#words[@]} == 3)) && [[ $cur == -* ]]; then
 		# the options that may come before the device: --json, and
 		# those that stand in its place (--scan)
 		mapfile -t cands < <(awk -v v="$verb" '$2 == v && ($3 == "--json" || $1 ~ /^--/) { print ($3 == "--json" ? $3 : $1) }' <<<"$table" | sort -u)
 		mapfile -t COMPREPLY < <(compgen -W "${cands[*]}" -- "$cur")
 		return
 	fi
-	if ((${#words[@]} == 3)); then
+	if ((first == 3 && ${#words[@]} == 3)); then
 		if awk -v v="$verb" '$1 == "-" && $2 == v { f = 1 } END { exit !f }' <<<"$table"; then
 			mapfile -t COMPREPLY < <(_dcdctl_block_devices "$cur")
 		else
@@ -168,6 +174,7 @@ _dcdctl() {
 	--*) kind=${words[2]%%=*} ;;
 	*) kind=- ;;
 	esac
+	((first == 3)) || kind=-
 	# the rows of this verb: "WORD SPEC"
 	local rows
 	rows=$(awk -v k="$kind" -v v="$verb" '$1 == k && $2 == v && $3 != "-" { print $3, $4 }' <<<"$table")
@@ -195,7 +202,8 @@ _dcdctl() {
 			return
 		fi
 	fi
-	# the options not given yet
+	# the options not given yet (from the word after the verb: --scan and
+	# the options of monitor stand where a device is)
 	cands=()
 	while read -r -a fields; do
 		[[ ${fields[0]:-} == --* ]] || continue

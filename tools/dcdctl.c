@@ -278,6 +278,9 @@ static void usage(FILE *f)
 		"SYNOPSIS\n"
 		"    dcdctl VERB DEVICE [OPTION]...\n"
 		"    dcdctl examine DEVICE [--json]\n"
+		"    dcdctl VERB --scan [OPTION]...\n"
+		"    dcdctl incremental DEV [--config FILE]\n"
+		"    dcdctl monitor [--program PATH] [--oneshot]\n"
 		"    dcdctl --help | --version\n"
 		"\n"
 		"    DEVICE /dev/dcdmirrorN selects a mirror, /dev/dcdN a DCD device.\n"
@@ -287,11 +290,11 @@ static void usage(FILE *f)
 		"    for monitoring: sizes in bytes, numbers as numbers, field names that stay\n"
 		"    (new ones may be added; docs/json.md lists them).\n"
 		"\n"
-		"%s\n%s\n%s"
+		"%s\n%s\n%s\n%s"
 		"\n"
 		"EXIT STATUS\n"
 		"    0 on success; 1 on any error, reported as one line on stderr.\n",
-		mirror_usage, dcd_usage, scan_usage);
+		mirror_usage, dcd_usage, scan_usage, monitor_usage);
 }
 
 /* Is --json among the options (before a "--")? */
@@ -331,6 +334,9 @@ int main(int argc, char **argv)
 		return scan_main(verb, argc - 2, argv + 2);
 	if (strcmp(verb, "detail") && strcmp(verb, "examine") && has_json(argc - 2, argv + 2))
 		return dcdctl_err("%s: --json is an option of detail and examine only", verb);
+	/* the one verb without a DEVICE: it reports every device */
+	if (!strcmp(verb, "monitor"))
+		return monitor_main(argc - 2, argv + 2);
 	/* "detail --json DEVICE" too: the option goes where the verb parses it */
 	if (argc > 3 && !strcmp(argv[2], "--json")) {
 		char *opt = argv[2];

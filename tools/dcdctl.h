@@ -104,8 +104,12 @@ int parse_rate(const char *where, const char *s, uint64_t *kib);
 struct dcdmirror_sb;
 int mirror_read_sb(int fd, struct dcdmirror_sb *sb);
 
+/* monitor: the events of every device (monitor.c); argv after the verb */
+int monitor_main(int argc, char **argv);
+
 extern const char mirror_usage[];
 extern const char dcd_usage[];
+extern const char monitor_usage[];
 
 const char *dcdctl_time_str(uint64_t secs, char *buf, size_t len);
 
