@@ -20,7 +20,8 @@
 # make check-installed  the tests with the installed modules (modprobe) and
 #                 /usr/sbin/dcdctl instead of the checkout's
 # make install    modules into $(DESTDIR)/lib/modules/$(KVER)/updates/, dcdctl,
-#                 its man page, bash completion, systemd units and udev rules
+#                 its man page, bash completion, dcdmirror-iscsi, systemd units
+#                 and udev rules
 #                 (install-modules and install-tools do either half)
 # make uninstall  remove what make install installed (KVER, DESTDIR, PREFIX,
 #                 SBINDIR, MANDIR, BASHCOMPDIR, SYSTEMDUNITDIR, UDEVRULESDIR
@@ -133,15 +134,32 @@ install-modules: modules
 	install -m 644 $(MODULES) $(DESTDIR)$(MODDIR)/
 	$(if $(DESTDIR),,depmod -a $(KVER))
 
-install-tools:
+# dcdmirror-iscsi(8): its --help as it prints it (the one source, as for dcdctl)
+tools/dcdmirror-iscsi.8: tools/dcdmirror-iscsi
+	{ echo '.TH DCDMIRROR-ISCSI 8 "" "dcdmirror $(VERSION)" "System Administration"'; \
+	  echo '.SH NAME'; \
+	  echo 'dcdmirror-iscsi \- iSCSI export (LIO) and login (open-iscsi) of a mirror'"'"'s remote leg'; \
+	  echo '.SH DESCRIPTION'; echo '.nf'; \
+	  tools/dcdmirror-iscsi --help | sed -e 's/\\/\\e/g' -e "s/^[.']/\\\\\&&/"; \
+	  echo '.fi'; echo '.SH SEE ALSO'; \
+	  printf '.BR %s (8)%s\n' dcdctl , targetcli , iscsiadm ''; } >$@.tmp
+	mv $@.tmp $@
+
+# the units and the udev rule run /usr/sbin/dcdctl: installed, they name
+# dcdctl where SBINDIR puts it
+install-tools: tools/dcdmirror-iscsi.8
 	$(MAKE) -C tools dcdctl dcdctl.8
 	install -D -m 755 tools/dcdctl $(DESTDIR)$(SBINDIR)/dcdctl
+	install -D -m 755 tools/dcdmirror-iscsi $(DESTDIR)$(SBINDIR)/dcdmirror-iscsi
 	install -D -m 644 tools/dcdctl.8 $(DESTDIR)$(MANDIR)/man8/dcdctl.8
+	install -D -m 644 tools/dcdmirror-iscsi.8 $(DESTDIR)$(MANDIR)/man8/dcdmirror-iscsi.8
 	install -D -m 644 tools/dcdctl.bash $(DESTDIR)$(BASHCOMPDIR)/dcdctl
 	$(if $(UNITS),install -d $(DESTDIR)$(SYSTEMDUNITDIR))
-	$(if $(UNITS),install -m 644 $(UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)/)
+	for f in $(UNITS); do sed 's|/usr/sbin/dcdctl|$(SBINDIR)/dcdctl|g' $$f \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/$${f##*/} && chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${f##*/} || exit 1; done
 	$(if $(UDEVRULES),install -d $(DESTDIR)$(UDEVRULESDIR))
-	$(if $(UDEVRULES),install -m 644 $(UDEVRULES) $(DESTDIR)$(UDEVRULESDIR)/)
+	for f in $(UDEVRULES); do sed 's|/usr/sbin/dcdctl|$(SBINDIR)/dcdctl|g' $$f \
+		>$(DESTDIR)$(UDEVRULESDIR)/$${f##*/} && chmod 644 $(DESTDIR)$(UDEVRULESDIR)/$${f##*/} || exit 1; done
 
 # the module sources for dkms (the dcdmirror-dkms package; dkms.conf is
 # installed beside them by dh_dkms)
@@ -151,7 +169,8 @@ install-module-sources:
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MODDIR)/,$(notdir $(MODULES)))
 	$(if $(DESTDIR),,depmod -a $(KVER))
-	rm -f $(addprefix $(DESTDIR),$(SBINDIR)/dcdctl $(MANDIR)/man8/dcdctl.8 $(BASHCOMPDIR)/dcdctl \
+	rm -f $(addprefix $(DESTDIR),$(SBINDIR)/dcdctl $(SBINDIR)/dcdmirror-iscsi \
+		$(MANDIR)/man8/dcdctl.8 $(MANDIR)/man8/dcdmirror-iscsi.8 $(BASHCOMPDIR)/dcdctl \
 		$(addprefix $(SYSTEMDUNITDIR)/,$(notdir $(UNITS))) \
 		$(addprefix $(UDEVRULESDIR)/,$(notdir $(UDEVRULES))))
 
@@ -165,4 +184,5 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf $(DEBUG_MODULES)
 	$(MAKE) -C tools clean
+	rm -f tools/dcdmirror-iscsi.8
 	$(MAKE) -C scripts/bench clean
