@@ -3,8 +3,8 @@
 # make            build mirror/dcdmirror.ko, dcd/dcd.ko, tools/dcdctl and the
 #                 benchmarks' scripts/bench/spc-replay
 # make check      run the test suite in a QEMU guest (tests/check), but for
-#                 the tests marked slow (SLOW=1): about 29 minutes
-# make check-all  every test, the slow ones too: about 60 minutes
+#                 the tests marked slow (SLOW=1): 30 to 38 minutes
+# make check-all  every test, the slow ones too: about 70 minutes
 # make check-long every test, in the long versions of fuzz and stress tests
 # make check-debug every test under the debug kernel (KASAN, lockdep, kmemleak,
 #                 ...; scripts/kernel builds it once, cached outside the checkout)
