@@ -62,6 +62,7 @@
 #define DCD_DESTAGE_BLOCKS	1024	/* blocks per destage batch */
 #define DCD_READ_DRAIN_MS	1000	/* dcdctl flush waits this long for log reads */
 #define DCD_PACE_MAX_US		5000	/* gap between writes as the log fills */
+#define DCD_LAT_BUCKETS		24	/* write latency histogram: up to 2^24 us */
 /* the largest bio the device takes: 4 MiB, 1024 blocks */
 #define DCD_MAX_IO_SECTORS	8192
 /* the largest discard or write-zeroes passed to the data disk */
@@ -182,7 +183,24 @@ struct dcd_stats {
 	atomic64_t paced_ns;		/* their total delay */
 	atomic64_t write_lat_ns;	/* sums, divided by writes/flushes */
 	atomic64_t flush_lat_ns;
+	atomic64_t write_lat_max_ns;	/* longest write, pacing and waits included */
+	atomic64_t room_waits;		/* writes that waited for buffer room */
+	atomic64_t room_wait_ns;	/* their total wait */
+	atomic64_t room_wait_max_ns;
+	atomic64_t destage_reads_busy;	/* destage reads sent while the log had work */
+	atomic64_t bytes_buffered;	/* data written into the buffer */
+	/* writes by latency: bucket k counts [2^k, 2^(k+1)) us, 0 below 2 us */
+	atomic64_t write_lat_hist[DCD_LAT_BUCKETS];
 };
+
+/* Raise *max to v if v is larger (a statistic: races only lose a maximum). */
+static inline void dcd_stat_max(atomic64_t *max, u64 v)
+{
+	s64 old = atomic64_read(max);
+
+	while ((u64)old < v && !atomic64_try_cmpxchg(max, &old, v))
+		;
+}
 
 struct dcd_dev {
 	unsigned int index;

@@ -68,6 +68,8 @@ static int dcd_destage_batch(struct dcd_dev *dc, bool *wrapped)
 	}
 	*wrapped = count < DCD_DESTAGE_BLOCKS;
 	dc->destage_cursor = *wrapped ? 0 : dc->dlba[count - 1] + 1;
+	if (dc->flushing || !dcd_buf_empty(dc->active))
+		atomic64_add(count, &dc->stats.destage_reads_busy);
 	mutex_unlock(&dc->lock);
 	if (!count)
 		return 0;

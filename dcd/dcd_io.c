@@ -155,6 +155,8 @@ static void dcd_read(struct dcd_dev *dc, struct bio *bio)
  */
 static void dcd_make_room(struct dcd_dev *dc)
 {
+	u64 start, waited;
+
 	lockdep_assert_held(&dc->lock);
 	if (!dc->flushing) {
 		dc->force_seal = true;
@@ -163,7 +165,12 @@ static void dcd_make_room(struct dcd_dev *dc)
 	}
 	dc->force_seal = true;
 	mutex_unlock(&dc->lock);
+	start = ktime_get_ns();
 	wait_event(dc->wq_head, !READ_ONCE(dc->flushing) || READ_ONCE(dc->failed));
+	waited = ktime_get_ns() - start;
+	atomic64_inc(&dc->stats.room_waits);
+	atomic64_add(waited, &dc->stats.room_wait_ns);
+	dcd_stat_max(&dc->stats.room_wait_max_ns, waited);
 	mutex_lock(&dc->lock);
 }
 
@@ -378,6 +385,17 @@ static void dcd_pace(struct dcd_dev *dc)
 	fsleep(div_u64(slot - now, NSEC_PER_USEC));
 }
 
+/* A write's time in the driver: its sum, maximum and histogram bucket. */
+static void dcd_count_write_latency(struct dcd_dev *dc, u64 ns)
+{
+	u64 us = div_u64(ns, NSEC_PER_USEC);
+	unsigned int k = us < 2 ? 0 : min_t(unsigned int, ilog2(us), DCD_LAT_BUCKETS - 1);
+
+	atomic64_add(ns, &dc->stats.write_lat_ns);
+	dcd_stat_max(&dc->stats.write_lat_max_ns, ns);
+	atomic64_inc(&dc->stats.write_lat_hist[k]);
+}
+
 static void dcd_write(struct dcd_dev *dc, struct bio *bio)
 {
 	u64 lba = bio->bi_iter.bi_sector / DCD_SECT_PER_BLOCK;
@@ -478,7 +496,8 @@ static void dcd_write(struct dcd_dev *dc, struct bio *bio)
 	if (!dc->flushing && !dcd_buf_empty(dc->active))
 		dcd_arm_kick(dc);
 	mutex_unlock(&dc->lock);
-	atomic64_add(ktime_get_ns() - start, &dc->stats.write_lat_ns);
+	atomic64_add((u64)n << DCD_BLOCK_SHIFT, &dc->stats.bytes_buffered);
+	dcd_count_write_latency(dc, ktime_get_ns() - start);
 	if (bio)
 		bio_endio(bio);
 }

@@ -57,6 +57,12 @@ void dcd_fill_detail(struct dcd_dev *dc, struct dcd_ioc_detail *d)
 	d->flush_lat_ns = dcd_avg(&st->flush_lat_ns, &st->flushes);
 	d->paced_writes = atomic64_read(&st->paced_writes);
 	d->pace_wait_ns = dcd_avg(&st->paced_ns, &st->paced_writes);
+	d->write_lat_max_ns = atomic64_read(&st->write_lat_max_ns);
+	d->room_waits = atomic64_read(&st->room_waits);
+	d->room_wait_ns = dcd_avg(&st->room_wait_ns, &st->room_waits);
+	d->room_wait_max_ns = atomic64_read(&st->room_wait_max_ns);
+	d->destage_reads_busy = atomic64_read(&st->destage_reads_busy);
+	d->bytes_buffered = atomic64_read(&st->bytes_buffered);
 }
 
 static struct dcd_dev *dcd_from_dev(struct device *dev)
@@ -97,6 +103,36 @@ DCD_DETAIL_ATTR(bypass_writes, bypass_writes);
 DCD_DETAIL_ATTR(flushes, flushes);
 DCD_DETAIL_ATTR(write_lat_ns, write_lat_ns);
 DCD_DETAIL_ATTR(flush_lat_ns, flush_lat_ns);
+DCD_DETAIL_ATTR(write_lat_max_ns, write_lat_max_ns);
+DCD_DETAIL_ATTR(room_waits, room_waits);
+DCD_DETAIL_ATTR(room_wait_ns, room_wait_ns);
+DCD_DETAIL_ATTR(room_wait_max_ns, room_wait_max_ns);
+DCD_DETAIL_ATTR(destage_reads_busy, destage_reads_busy);
+DCD_DETAIL_ATTR(bytes_buffered, bytes_buffered);
+
+/*
+ * Writes by their time in the driver: one line per non-empty bucket,
+ * "LOW_US HIGH_US COUNT" for [LOW_US, HIGH_US) (the first bucket starts at
+ * 0, the last one holds everything above its low end).
+ */
+static ssize_t write_lat_histogram_show(struct device *dev,
+					struct device_attribute *attr, char *buf)
+{
+	struct dcd_dev *dc = dcd_from_dev(dev);
+	unsigned int k;
+	int len = 0;
+
+	for (k = 0; k < DCD_LAT_BUCKETS; k++) {
+		u64 n = atomic64_read(&dc->stats.write_lat_hist[k]);
+
+		if (n)
+			len += sysfs_emit_at(buf, len, "%llu %llu %llu\n",
+					     k ? 1ULL << k : 0ULL, 2ULL << k,
+					     (unsigned long long)n);
+	}
+	return len;
+}
+static DEVICE_ATTR_RO(write_lat_histogram);
 
 static ssize_t mode_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
@@ -217,6 +253,13 @@ static struct attribute *dcd_attrs[] = {
 	&dev_attr_flush_lat_ns.attr,
 	&dev_attr_paced_writes.attr,
 	&dev_attr_pace_wait_ns.attr,
+	&dev_attr_write_lat_max_ns.attr,
+	&dev_attr_room_waits.attr,
+	&dev_attr_room_wait_ns.attr,
+	&dev_attr_room_wait_max_ns.attr,
+	&dev_attr_destage_reads_busy.attr,
+	&dev_attr_bytes_buffered.attr,
+	&dev_attr_write_lat_histogram.attr,
 	&dcd_tunable_idle_ms.attr.attr,
 	&dcd_tunable_max_age_ms.attr.attr,
 	&dcd_tunable_high_watermark.attr.attr,

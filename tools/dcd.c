@@ -401,6 +401,25 @@ static int dcd_detail(const char *dev, int argc, char **argv)
 		 (uint64_t)d.paced_writes, (uint64_t)(d.pace_wait_ns / 1000));
 	out_u64(&o, "paced_writes", d.paced_writes);
 	out_u64(&o, "pace_wait_avg_ns", d.pace_wait_ns);
+	out_text(&o, "    Longest write : %" PRIu64 " us (in the driver, waits included)\n",
+		 (uint64_t)(d.write_lat_max_ns / 1000));
+	out_u64(&o, "write_latency_max_ns", d.write_lat_max_ns);
+	out_text(&o, "  Waits for room : %" PRIu64 ", average %" PRIu64 " us, longest %" PRIu64
+		 " us (buffer full while a segment is written)\n", (uint64_t)d.room_waits,
+		 (uint64_t)(d.room_wait_ns / 1000), (uint64_t)(d.room_wait_max_ns / 1000));
+	out_u64(&o, "room_waits", d.room_waits);
+	out_u64(&o, "room_wait_avg_ns", d.room_wait_ns);
+	out_u64(&o, "room_wait_max_ns", d.room_wait_max_ns);
+	out_text(&o, "   Destage reads : %" PRIu64 " blocks while the log had work\n",
+		 (uint64_t)d.destage_reads_busy);
+	out_u64(&o, "destage_reads_busy", d.destage_reads_busy);
+	out_text(&o, " Log write ampl. : %.2f (%s logged for %s buffered)\n",
+		 d.bytes_buffered ? (double)d.log_bytes_written / d.bytes_buffered : 0.0,
+		 dcdctl_human(d.log_bytes_written, h1, sizeof(h1)),
+		 dcdctl_human(d.bytes_buffered, h2, sizeof(h2)));
+	out_fixed(&o, "log_write_amplification",
+		  d.bytes_buffered ? (double)d.log_bytes_written / d.bytes_buffered : 0.0, 2);
+	out_u64(&o, "bytes_buffered", d.bytes_buffered);
 	return out_end(&o);
 }
 

@@ -119,7 +119,12 @@ struct dcd_ioc_detail {
 	__u64 flush_lat_ns;	/* average */
 	__u64 paced_writes;	/* writes slowed as the log filled */
 	__u64 pace_wait_ns;	/* their average delay */
-	__u64 reserved[6];
+	__u64 write_lat_max_ns;	/* longest write, waits included */
+	__u64 room_waits;	/* writes that waited for buffer room */
+	__u64 room_wait_ns;	/* their average wait */
+	__u64 room_wait_max_ns;
+	__u64 destage_reads_busy;	/* destage reads while the log had work */
+	__u64 bytes_buffered;	/* data written into the buffer */
 };
 
 #define DCD_IOC_MAGIC	0xDC
