@@ -34,6 +34,7 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/crc32.h>
+#include <linux/crc32c.h>
 #include <linux/highmem.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -60,6 +61,7 @@
 #define DCD_BUF_WATERMARK	75	/* percent of a buffer half: log it */
 #define DCD_LOG_IDLE_MS		2	/* no write for this long: log buffer */
 #define DCD_DESTAGE_BLOCKS	1024	/* blocks per destage batch */
+#define DCD_DESTAGE_READS	16	/* destage reads in flight at most */
 #define DCD_READ_DRAIN_MS	1000	/* dcdctl flush waits this long for log reads */
 #define DCD_PACE_MAX_US		5000	/* gap between writes as the log fills */
 #define DCD_LAT_BUCKETS		24	/* write latency histogram: up to 2^24 us */
@@ -187,7 +189,13 @@ struct dcd_stats {
 	atomic64_t room_waits;		/* writes that waited for buffer room */
 	atomic64_t room_wait_ns;	/* their total wait */
 	atomic64_t room_wait_max_ns;
-	atomic64_t destage_reads_busy;	/* destage reads sent while the log had work */
+	atomic64_t destage_reads_busy;	/* destage reads in flight when a segment
+					 * write was sent, summed over segments
+					 */
+	atomic64_t destage_yields;	/* batches cut short: the log got work */
+	atomic64_t index_alloc_waits;	/* writes that waited for index memory */
+	atomic64_t seg_write_ns;	/* segment writes: total time, with flushes */
+	atomic64_t seg_write_max_ns;
 	atomic64_t bytes_buffered;	/* data written into the buffer */
 	/* writes by latency: bucket k counts [2^k, 2^(k+1)) us, 0 below 2 us */
 	atomic64_t write_lat_hist[DCD_LAT_BUCKETS];
@@ -293,6 +301,7 @@ struct dcd_dev {
 	 */
 	struct mutex destage_mutex;
 	atomic_t bypass_inflight;
+	atomic_t destage_reads_inflight;	/* blocks, from the cache disk */
 	struct bio_set bypass_bs;	/* clones of bypass bios (dcd_bypass) */
 	struct workqueue_struct *bwq;	/* their completions */
 	struct page **dpages;		/* DCD_DESTAGE_BLOCKS pages */
@@ -365,7 +374,7 @@ static inline u32 dcd_crc_page(u32 crc, struct page *page)
 {
 	void *p = kmap_local_page(page);
 
-	crc = __crc32c_le(crc, p, DCD_BLOCK_SIZE);
+	crc = crc32c(crc, p, DCD_BLOCK_SIZE);
 	kunmap_local(p);
 	return crc;
 }

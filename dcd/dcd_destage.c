@@ -15,22 +15,26 @@
 #include "dcd.h"
 
 /*
- * Submit runs of pages[0..count): a run continues while key[] grows by one
+ * Submit runs of pages[from..to): a run continues while key[] grows by one
  * per page. Each run becomes one bio (or a few, BIO_MAX_VECS pages each).
  */
 static int dcd_runs_io(struct dcd_dev *dc, struct block_device *bdev,
 		       blk_opf_t opf, u64 base, const u64 *key,
-		       unsigned int count)
+		       unsigned int from, unsigned int to)
 {
 	struct sync_io s;
-	unsigned int i = 0;
+	int ret;
+	unsigned int i = from;
 
+	/* log reads in flight: a segment write sent now waits behind them */
+	if (bdev == dc->cache_bdev)
+		atomic_add(to - from, &dc->destage_reads_inflight);
 	sync_io_init(&s);
-	while (i < count) {
+	while (i < to) {
 		unsigned int j = i + 1, k;
 		struct bio *bio;
 
-		while (j < count && key[j] == key[j - 1] + 1 && j - i < BIO_MAX_VECS)
+		while (j < to && key[j] == key[j - 1] + 1 && j - i < BIO_MAX_VECS)
 			j++;
 		bio = bio_alloc(bdev, j - i, opf, GFP_NOIO);
 		bio->bi_iter.bi_sector = (base + key[i]) * DCD_SECT_PER_BLOCK;
@@ -39,15 +43,60 @@ static int dcd_runs_io(struct dcd_dev *dc, struct block_device *bdev,
 		sync_io_submit(&s, bio);
 		i = j;
 	}
-	return sync_io_wait(&s);
+	ret = sync_io_wait(&s);
+	if (bdev == dc->cache_bdev)
+		atomic_sub(to - from, &dc->destage_reads_inflight);
+	return ret;
 }
 
 /*
- * Destage up to DCD_DESTAGE_BLOCKS logged blocks from the cursor on.
+ * The log has work: the buffer holds data, or a segment is being written.
+ * Read without lock: a hint for destage to step aside.
+ */
+static bool dcd_log_busy(struct dcd_dev *dc)
+{
+	struct dcd_buf *b = READ_ONCE(dc->active);
+
+	return READ_ONCE(dc->flushing) || READ_ONCE(b->n) || READ_ONCE(b->ndisc);
+}
+
+/*
+ * Read the logged copies of dpos[0..count) into dpages, at most
+ * DCD_DESTAGE_READS blocks at a time: a segment write queued behind
+ * destage waits for one such round, not for a whole batch. With yield, stop
+ * after a round that finds the log busy. Returns the number of blocks read
+ * (a prefix), or a negative error.
+ */
+static int dcd_read_logged(struct dcd_dev *dc, unsigned int count, bool yield)
+{
+	unsigned int done = 0;
+
+	while (done < count) {
+		unsigned int to = min(count, done + DCD_DESTAGE_READS);
+		int ret;
+
+		ret = dcd_runs_io(dc, dc->cache_bdev, REQ_OP_READ, dc->log_start,
+				  dc->dpos, done, to);
+		if (ret) {
+			dcd_err(dc, "destage: cache disk read failed (error %d)\n", ret);
+			return ret;
+		}
+		done = to;
+		if (yield && done < count && dcd_log_busy(dc)) {
+			atomic64_inc(&dc->stats.destage_yields);
+			break;
+		}
+	}
+	return done;
+}
+
+/*
+ * Destage up to DCD_DESTAGE_BLOCKS logged blocks from the cursor on; with
+ * yield (no log pressure), fewer when the log gets work meanwhile.
  * Returns how many, or a negative error; *wrapped is set when the scan
  * reached the end of the device. Caller holds destage_mutex.
  */
-static int dcd_destage_batch(struct dcd_dev *dc, bool *wrapped)
+static int dcd_destage_batch(struct dcd_dev *dc, bool yield, bool *wrapped)
 {
 	unsigned int count = 0, k;
 	unsigned long idx;
@@ -68,20 +117,23 @@ static int dcd_destage_batch(struct dcd_dev *dc, bool *wrapped)
 	}
 	*wrapped = count < DCD_DESTAGE_BLOCKS;
 	dc->destage_cursor = *wrapped ? 0 : dc->dlba[count - 1] + 1;
-	if (dc->flushing || !dcd_buf_empty(dc->active))
-		atomic64_add(count, &dc->stats.destage_reads_busy);
 	mutex_unlock(&dc->lock);
 	if (!count)
 		return 0;
 
 	/* runs of consecutive log positions become single reads */
-	ret = dcd_runs_io(dc, dc->cache_bdev, REQ_OP_READ, dc->log_start,
-			  dc->dpos, count);
-	if (ret) {
-		dcd_err(dc, "destage: cache disk read failed (error %d)\n", ret);
+	ret = dcd_read_logged(dc, count, yield);
+	if (ret < 0)
 		return ret;
+	if (ret < count) {
+		/* the log got work: the rest waits for the next round */
+		count = ret;
+		*wrapped = false;
+		mutex_lock(&dc->lock);
+		dc->destage_cursor = dc->dlba[count - 1] + 1;
+		mutex_unlock(&dc->lock);
 	}
-	ret = dcd_runs_io(dc, dc->data_bdev, REQ_OP_WRITE, dc->data_offset, dc->dlba, count);
+	ret = dcd_runs_io(dc, dc->data_bdev, REQ_OP_WRITE, dc->data_offset, dc->dlba, 0, count);
 	if (!ret)
 		ret = blkdev_issue_flush(dc->data_bdev);
 	if (ret) {
@@ -181,13 +233,11 @@ static int dcd_destage_pinned(struct dcd_dev *dc)
 	mutex_unlock(&dc->lock);
 
 	if (count) {
-		ret = dcd_runs_io(dc, dc->cache_bdev, REQ_OP_READ, dc->log_start, dc->dpos, count);
-		if (ret) {
-			dcd_err(dc, "destage: cache disk read failed (error %d)\n", ret);
+		ret = dcd_read_logged(dc, count, false);
+		if (ret < 0)
 			return ret;
-		}
 		ret = dcd_runs_io(dc, dc->data_bdev, REQ_OP_WRITE, dc->data_offset, dc->dlba,
-				  count);
+				  0, count);
 		if (ret) {
 			dcd_err(dc, "destage: data disk write failed (error %d)\n", ret);
 			return ret;
@@ -272,9 +322,15 @@ void dcd_destage_work(struct work_struct *work)
 	idle_at = READ_ONCE(dc->last_data_io) + msecs_to_jiffies(READ_ONCE(dc->idle_ms));
 	mutex_unlock(&dc->lock);
 
-	if (!pressure && time_before(jiffies, idle_at)) {
+	/*
+	 * Idle means the cache disk too: a writer that waits for a segment
+	 * write sends no I/O, yet the log is busy.
+	 */
+	if (!pressure && (time_before(jiffies, idle_at) || dcd_log_busy(dc))) {
 		dc->idle_run = false;
-		queue_delayed_work(dc->dwq, &dc->destage_work, idle_at - jiffies);
+		queue_delayed_work(dc->dwq, &dc->destage_work,
+				   time_before(jiffies, idle_at) ? idle_at - jiffies :
+				   msecs_to_jiffies(READ_ONCE(dc->idle_ms)) ?: 1);
 		return;
 	}
 	/* count each stretch of data disk idleness used for destaging once */
@@ -283,7 +339,7 @@ void dcd_destage_work(struct work_struct *work)
 	dc->idle_run = !pressure;
 
 	mutex_lock(&dc->destage_mutex);
-	ret = dcd_destage_batch(dc, &wrapped);
+	ret = dcd_destage_batch(dc, !pressure, &wrapped);
 	if (ret >= 0)
 		ret = dcd_advance_tail(dc);
 	if (!ret)
@@ -311,7 +367,7 @@ int dcd_destage_all(struct dcd_dev *dc)
 	dc->destage_cursor = 0;
 	mutex_unlock(&dc->lock);
 	for (;;) {
-		ret = dcd_destage_batch(dc, &wrapped);
+		ret = dcd_destage_batch(dc, false, &wrapped);
 		if (ret < 0)
 			break;
 		if (ret > 0) {

@@ -443,10 +443,16 @@ static void dcd_write(struct dcd_dev *dc, struct bio *bio)
 				       dcd_mkent(DCD_LOC_BUF0 + b->idx, slot),
 				       GFP_NOIO);
 			if (xa_is_err(old)) {
+				/*
+				 * No memory for an index node even after
+				 * reclaim: wait and try again (nothing
+				 * changed) rather than fail the write.
+				 */
+				atomic64_inc(&dc->stats.index_alloc_waits);
 				mutex_unlock(&dc->lock);
-				bio->bi_status = BLK_STS_RESOURCE;
-				bio_endio(bio);
-				return;
+				msleep(20);
+				mutex_lock(&dc->lock);
+				continue;
 			}
 			b->lba[slot] = lba + i;
 			b->prev[slot] = DCD_PREV_NONE;

@@ -271,9 +271,11 @@ static u32 dcd_build_hdr(struct dcd_dev *dc, struct dcd_buf *b)
 	struct dcd_seg_hdr *h = dc->hdr;
 	struct dcd_seg_ext *ext = (struct dcd_seg_ext *)(h + 1);
 	struct dcd_seg_ext *last = NULL;
-	u32 nr = 0, i;
+	u32 nr = 0, i, blocks;
+	size_t used;
 
-	memset(h, 0, (size_t)dc->hdr_max_blocks << DCD_BLOCK_SHIFT);
+	/* the extents fill what they use; the rest of the last block is zeroed below */
+	memset(h, 0, sizeof(*h));
 	for (i = 0; i < b->ndisc; i++)
 		ext[nr++] = b->disc[i];
 	for (i = 0; i < b->n; i++) {
@@ -297,7 +299,10 @@ static u32 dcd_build_hdr(struct dcd_dev *dc, struct dcd_buf *b)
 	h->data_blocks = cpu_to_le32(b->n);
 	h->nr_ext = cpu_to_le32(nr);
 	h->ctime_ns = cpu_to_le64(ktime_get_real_ns());
-	return DIV_ROUND_UP(sizeof(*h) + nr * sizeof(*ext), DCD_BLOCK_SIZE);
+	used = sizeof(*h) + nr * sizeof(*ext);
+	blocks = DIV_ROUND_UP(used, DCD_BLOCK_SIZE);
+	memset((char *)h + used, 0, ((size_t)blocks << DCD_BLOCK_SHIFT) - used);
+	return blocks;
 }
 
 /*
@@ -390,7 +395,9 @@ static int dcd_log_reserve(struct dcd_dev *dc, struct dcd_seg *seg, u64 n,
 
 /*
  * Write seg, the header in dc->hdr and the data of buffer b (crc: its data
- * checksum), in one go; in safe mode then flush the cache disk. The data
+ * checksum), in one go; in safe mode then on stable media: a segment of one
+ * bio is written FUA, a larger one is followed by a cache disk flush
+ * (earlier segments were on stable media when they completed). The data
  * disk is flushed first if b holds records of bypass writes: a record may
  * not be durable before the data it stands for.
  */
@@ -400,6 +407,7 @@ static int dcd_seg_write(struct dcd_dev *dc, struct dcd_seg *seg,
 	struct dcd_seg_hdr *h = dc->hdr;
 	size_t len = (size_t)seg->hdr_blocks << DCD_BLOCK_SHIFT;
 	unsigned int i;
+	bool fua;
 	int ret;
 
 	if (b->data_flush) {
@@ -411,19 +419,22 @@ static int dcd_seg_write(struct dcd_dev *dc, struct dcd_seg *seg,
 		b->data_flush = false;
 	}
 
+	atomic64_add(atomic_read(&dc->destage_reads_inflight), &dc->stats.destage_reads_busy);
 	h->seq = cpu_to_le64(seg->seq);
 	h->hdr_blocks = cpu_to_le32(seg->hdr_blocks);
 	h->data_crc = cpu_to_le32(crc);
-	h->hdr_crc = cpu_to_le32(__crc32c_le(~0U, (void *)h, len));
+	h->hdr_crc = cpu_to_le32(crc32c(~0U, h, len));
 	flush_kernel_vmap_range(dc->hdr, len);
 	/* header and data go out together: one write for a small segment */
 	for (i = 0; i < seg->hdr_blocks; i++)
 		dc->segpages[i] = vmalloc_to_page(dc->hdr + ((size_t)i << DCD_BLOCK_SHIFT));
 	memcpy(dc->segpages + seg->hdr_blocks, b->pages, b->n * sizeof(*b->pages));
-	ret = sync_io_pages(dc->cache_bdev, REQ_OP_WRITE | REQ_SYNC,
+	/* a FUA covers its own bio only: a segment of several gets a flush */
+	fua = dc->mode == DCD_MODE_SAFE && seg->nr_blocks <= BIO_MAX_VECS;
+	ret = sync_io_pages(dc->cache_bdev, REQ_OP_WRITE | REQ_SYNC | (fua ? REQ_FUA : 0),
 			    dcd_log_sector(dc, seg->pos), dc->segpages,
 			    (size_t)seg->nr_blocks << DCD_BLOCK_SHIFT, DCD_BLOCK_SIZE);
-	if (!ret && dc->mode == DCD_MODE_SAFE)
+	if (!ret && dc->mode == DCD_MODE_SAFE && !fua)
 		ret = blkdev_issue_flush(dc->cache_bdev);
 	return ret;
 }
@@ -497,8 +508,13 @@ void dcd_log_work(struct work_struct *work)
 		kfree(seg);
 		seg = NULL;
 	} else {
+		u64 start = ktime_get_ns(), took;
+
 		mutex_unlock(&dc->lock);
 		ret = dcd_seg_write(dc, seg, b, crc);
+		took = ktime_get_ns() - start;
+		atomic64_add(took, &dc->stats.seg_write_ns);
+		dcd_stat_max(&dc->stats.seg_write_max_ns, took);
 		mutex_lock(&dc->lock);
 	}
 	dcd_seg_written(dc, b, seg, ret, &done);

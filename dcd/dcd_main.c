@@ -270,6 +270,7 @@ static struct dcd_dev *dcd_new(u32 index)
 	dc->last_data_io = jiffies;
 
 	atomic_set(&dc->bypass_inflight, 0);
+	atomic_set(&dc->destage_reads_inflight, 0);
 	if (bioset_init(&dc->bs, BIO_POOL_SIZE, offsetof(struct dcd_rio, bio),
 			BIOSET_NEED_RESCUER) ||
 	    bioset_init(&dc->bypass_bs, BIO_POOL_SIZE, offsetof(struct dcd_bypass, clone), 0))

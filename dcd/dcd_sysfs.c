@@ -110,6 +110,21 @@ DCD_DETAIL_ATTR(room_wait_max_ns, room_wait_max_ns);
 DCD_DETAIL_ATTR(destage_reads_busy, destage_reads_busy);
 DCD_DETAIL_ATTR(bytes_buffered, bytes_buffered);
 
+/* Counters only sysfs shows (struct dcd_ioc_detail has no room for them). */
+#define DCD_STAT_ATTR(_name, _field)					\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%llu\n", (unsigned long long)		\
+			  atomic64_read(&dcd_from_dev(dev)->stats._field));	\
+}									\
+static DEVICE_ATTR_RO(_name)
+
+DCD_STAT_ATTR(destage_yields, destage_yields);
+DCD_STAT_ATTR(index_alloc_waits, index_alloc_waits);
+DCD_STAT_ATTR(seg_write_ns, seg_write_ns);
+DCD_STAT_ATTR(seg_write_max_ns, seg_write_max_ns);
+
 /*
  * Writes by their time in the driver: one line per non-empty bucket,
  * "LOW_US HIGH_US COUNT" for [LOW_US, HIGH_US) (the first bucket starts at
@@ -260,6 +275,10 @@ static struct attribute *dcd_attrs[] = {
 	&dev_attr_destage_reads_busy.attr,
 	&dev_attr_bytes_buffered.attr,
 	&dev_attr_write_lat_histogram.attr,
+	&dev_attr_destage_yields.attr,
+	&dev_attr_index_alloc_waits.attr,
+	&dev_attr_seg_write_ns.attr,
+	&dev_attr_seg_write_max_ns.attr,
 	&dcd_tunable_idle_ms.attr.attr,
 	&dcd_tunable_max_age_ms.attr.attr,
 	&dcd_tunable_high_watermark.attr.attr,

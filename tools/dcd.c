@@ -410,7 +410,7 @@ static int dcd_detail(const char *dev, int argc, char **argv)
 	out_u64(&o, "room_waits", d.room_waits);
 	out_u64(&o, "room_wait_avg_ns", d.room_wait_ns);
 	out_u64(&o, "room_wait_max_ns", d.room_wait_max_ns);
-	out_text(&o, "   Destage reads : %" PRIu64 " blocks while the log had work\n",
+	out_text(&o, "   Destage reads : %" PRIu64 " blocks ahead of segment writes\n",
 		 (uint64_t)d.destage_reads_busy);
 	out_u64(&o, "destage_reads_busy", d.destage_reads_busy);
 	out_text(&o, " Log write ampl. : %.2f (%s logged for %s buffered)\n",

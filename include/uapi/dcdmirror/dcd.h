@@ -123,7 +123,7 @@ struct dcd_ioc_detail {
 	__u64 room_waits;	/* writes that waited for buffer room */
 	__u64 room_wait_ns;	/* their average wait */
 	__u64 room_wait_max_ns;
-	__u64 destage_reads_busy;	/* destage reads while the log had work */
+	__u64 destage_reads_busy;	/* destage reads ahead of segment writes */
 	__u64 bytes_buffered;	/* data written into the buffer */
 };
 
