@@ -61,7 +61,8 @@
 #define DCD_BUF_WATERMARK	75	/* percent of a buffer half: log it */
 #define DCD_LOG_IDLE_MS		2	/* no write for this long: log buffer */
 #define DCD_DESTAGE_BLOCKS	1024	/* blocks per destage batch */
-#define DCD_DESTAGE_READS	16	/* destage reads in flight at most */
+#define DCD_DESTAGE_READS	16	/* destage reads in flight, the log busy */
+#define DCD_DESTAGE_READS_IDLE	128	/* ... at most, the log idle */
 #define DCD_READ_DRAIN_MS	1000	/* dcdctl flush waits this long for log reads */
 #define DCD_PACE_MAX_US		5000	/* gap between writes as the log fills */
 #define DCD_LAT_BUCKETS		24	/* write latency histogram: up to 2^24 us */

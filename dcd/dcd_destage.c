@@ -61,18 +61,20 @@ static bool dcd_log_busy(struct dcd_dev *dc)
 }
 
 /*
- * Read the logged copies of dpos[0..count) into dpages, at most
- * DCD_DESTAGE_READS blocks at a time: a segment write queued behind
- * destage waits for one such round, not for a whole batch. With yield, stop
- * after a round that finds the log busy. Returns the number of blocks read
- * (a prefix), or a negative error.
+ * Read the logged copies of dpos[0..count) into dpages in rounds: a segment
+ * write queued behind destage waits for one round, not for a whole batch.
+ * A round is DCD_DESTAGE_READS blocks while the log has work and doubles,
+ * up to DCD_DESTAGE_READS_IDLE, while it stays idle (a cache disk with
+ * high latency needs depth to destage at its rate). With yield, stop after
+ * a round that finds the log busy. Returns the number of blocks read (a
+ * prefix), or a negative error.
  */
 static int dcd_read_logged(struct dcd_dev *dc, unsigned int count, bool yield)
 {
-	unsigned int done = 0;
+	unsigned int done = 0, round = DCD_DESTAGE_READS;
 
 	while (done < count) {
-		unsigned int to = min(count, done + DCD_DESTAGE_READS);
+		unsigned int to = min(count, done + round);
 		int ret;
 
 		ret = dcd_runs_io(dc, dc->cache_bdev, REQ_OP_READ, dc->log_start,
@@ -82,7 +84,12 @@ static int dcd_read_logged(struct dcd_dev *dc, unsigned int count, bool yield)
 			return ret;
 		}
 		done = to;
-		if (yield && done < count && dcd_log_busy(dc)) {
+		if (!dcd_log_busy(dc)) {
+			round = min(round * 2, DCD_DESTAGE_READS_IDLE);
+			continue;
+		}
+		round = DCD_DESTAGE_READS;
+		if (yield && done < count) {
 			atomic64_inc(&dc->stats.destage_yields);
 			break;
 		}
