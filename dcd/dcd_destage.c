@@ -23,12 +23,8 @@ static int dcd_runs_io(struct dcd_dev *dc, struct block_device *bdev,
 		       unsigned int from, unsigned int to)
 {
 	struct sync_io s;
-	int ret;
 	unsigned int i = from;
 
-	/* log reads in flight: a segment write sent now waits behind them */
-	if (bdev == dc->cache_bdev)
-		atomic_add(to - from, &dc->destage_reads_inflight);
 	sync_io_init(&s);
 	while (i < to) {
 		unsigned int j = i + 1, k;
@@ -43,10 +39,7 @@ static int dcd_runs_io(struct dcd_dev *dc, struct block_device *bdev,
 		sync_io_submit(&s, bio);
 		i = j;
 	}
-	ret = sync_io_wait(&s);
-	if (bdev == dc->cache_bdev)
-		atomic_sub(to - from, &dc->destage_reads_inflight);
-	return ret;
+	return sync_io_wait(&s);
 }
 
 /*
@@ -65,20 +58,25 @@ static bool dcd_log_busy(struct dcd_dev *dc)
  * write queued behind destage waits for one round, not for a whole batch.
  * A round is DCD_DESTAGE_READS blocks while the log has work and doubles,
  * up to DCD_DESTAGE_READS_IDLE, while it stays idle (a cache disk with
- * high latency needs depth to destage at its rate). With yield, stop after
+ * high latency needs depth to destage at its rate); the first round is
+ * round blocks. With yield, stop after
  * a round that finds the log busy. Returns the number of blocks read (a
  * prefix), or a negative error.
  */
-static int dcd_read_logged(struct dcd_dev *dc, unsigned int count, bool yield)
+static int dcd_read_logged(struct dcd_dev *dc, unsigned int count, unsigned int round,
+			   bool yield)
 {
-	unsigned int done = 0, round = DCD_DESTAGE_READS;
+	unsigned int done = 0;
 
 	while (done < count) {
 		unsigned int to = min(count, done + round);
 		int ret;
 
+		/* in flight: a segment write sent now waits behind them */
+		atomic_add(to - done, &dc->destage_reads_inflight);
 		ret = dcd_runs_io(dc, dc->cache_bdev, REQ_OP_READ, dc->log_start,
 				  dc->dpos, done, to);
+		atomic_sub(to - done, &dc->destage_reads_inflight);
 		if (ret) {
 			dcd_err(dc, "destage: cache disk read failed (error %d)\n", ret);
 			return ret;
@@ -98,12 +96,14 @@ static int dcd_read_logged(struct dcd_dev *dc, unsigned int count, bool yield)
 }
 
 /*
- * Destage up to DCD_DESTAGE_BLOCKS logged blocks from the cursor on; with
- * yield (no log pressure), fewer when the log gets work meanwhile.
+ * Destage up to DCD_DESTAGE_BLOCKS logged blocks from the cursor on, reading
+ * them in rounds from round blocks on (dcd_read_logged()); with yield (no
+ * log pressure), fewer when the log gets work meanwhile.
  * Returns how many, or a negative error; *wrapped is set when the scan
  * reached the end of the device. Caller holds destage_mutex.
  */
-static int dcd_destage_batch(struct dcd_dev *dc, bool yield, bool *wrapped)
+static int dcd_destage_batch(struct dcd_dev *dc, unsigned int round, bool yield,
+			     bool *wrapped)
 {
 	unsigned int count = 0, k;
 	unsigned long idx;
@@ -129,7 +129,7 @@ static int dcd_destage_batch(struct dcd_dev *dc, bool yield, bool *wrapped)
 		return 0;
 
 	/* runs of consecutive log positions become single reads */
-	ret = dcd_read_logged(dc, count, yield);
+	ret = dcd_read_logged(dc, count, round, yield);
 	if (ret < 0)
 		return ret;
 	if (ret < count) {
@@ -240,7 +240,7 @@ static int dcd_destage_pinned(struct dcd_dev *dc)
 	mutex_unlock(&dc->lock);
 
 	if (count) {
-		ret = dcd_read_logged(dc, count, false);
+		ret = dcd_read_logged(dc, count, DCD_DESTAGE_READS, false);
 		if (ret < 0)
 			return ret;
 		ret = dcd_runs_io(dc, dc->data_bdev, REQ_OP_WRITE, dc->data_offset, dc->dlba,
@@ -333,11 +333,15 @@ void dcd_destage_work(struct work_struct *work)
 	 * Idle means the cache disk too: a writer that waits for a segment
 	 * write sends no I/O, yet the log is busy.
 	 */
-	if (!pressure && (time_before(jiffies, idle_at) || dcd_log_busy(dc))) {
+	if (!pressure && time_before(jiffies, idle_at)) {
+		dc->idle_run = false;
+		queue_delayed_work(dc->dwq, &dc->destage_work, idle_at - jiffies);
+		return;
+	}
+	if (!pressure && dcd_log_busy(dc)) {
 		dc->idle_run = false;
 		queue_delayed_work(dc->dwq, &dc->destage_work,
-				   time_before(jiffies, idle_at) ? idle_at - jiffies :
-				   msecs_to_jiffies(READ_ONCE(dc->idle_ms)) ?: 1);
+				   max(msecs_to_jiffies(READ_ONCE(dc->idle_ms)), 1UL));
 		return;
 	}
 	/* count each stretch of data disk idleness used for destaging once */
@@ -346,7 +350,7 @@ void dcd_destage_work(struct work_struct *work)
 	dc->idle_run = !pressure;
 
 	mutex_lock(&dc->destage_mutex);
-	ret = dcd_destage_batch(dc, !pressure, &wrapped);
+	ret = dcd_destage_batch(dc, DCD_DESTAGE_READS, !pressure, &wrapped);
 	if (ret >= 0)
 		ret = dcd_advance_tail(dc);
 	if (!ret)
@@ -374,7 +378,8 @@ int dcd_destage_all(struct dcd_dev *dc)
 	dc->destage_cursor = 0;
 	mutex_unlock(&dc->lock);
 	for (;;) {
-		ret = dcd_destage_batch(dc, false, &wrapped);
+		/* dcdctl flush: the whole batch at once, the caller waits for it */
+		ret = dcd_destage_batch(dc, DCD_DESTAGE_BLOCKS, false, &wrapped);
 		if (ret < 0)
 			break;
 		if (ret > 0) {
