@@ -8,11 +8,18 @@
  * The device has 4096-byte logical blocks; the index, the buffer and the log
  * all work on whole 4096-byte blocks, so no read-modify-write is ever needed.
  *
- * The RAM buffer has two halves. The active one takes writes (an overwrite of
- * a block already in it is done in place); it is sealed and handed to the log
- * writer when it is 3/4 full, when its oldest data is max_age_ms old, when no
- * write came for DCD_LOG_IDLE_MS (the cache disk is idle), or when a flush or
- * FUA write asks for it; meanwhile the other half takes writes.
+ * The RAM buffer is a ring of buffers (DCD_NR_BUFS of buffer_bytes /
+ * DCD_NR_BUFS each, fewer of 512 KiB for a buffer under 4 MiB, two at
+ * least). The active one takes writes (an overwrite of a block already in
+ * it is done in place). While the log writer is idle, the active buffer is
+ * sealed and handed to the writer when it is 3/4 full, when its oldest data
+ * is max_age_ms old, when no write came for DCD_LOG_IDLE_MS (the cache disk
+ * is idle), or when a flush or FUA write asks for it; while the writer is
+ * busy, only once it is full (flushes wait and share the next segment). The
+ * next buffer then takes writes. The writer logs the sealed buffers oldest
+ * first, as many as fit in half the buffer in one segment (those sealed
+ * while a segment was being written go out together in the next), so a
+ * writer waits for room only when every other buffer is sealed.
  *
  * Safe mode: a flush or FUA write completes once every write completed before
  * it is in a logged segment and the cache disk has flushed (and the data disk
@@ -37,6 +44,7 @@
 #include <linux/crc32c.h>
 #include <linux/highmem.h>
 #include <linux/list.h>
+#include <linux/math64.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
 #include <linux/sizes.h>
@@ -51,14 +59,18 @@
 #define DCD_SECT_PER_BLOCK	(DCD_BLOCK_SIZE >> SECTOR_SHIFT)
 #define DCD_LBA_DEAD		U64_MAX		/* buffer slot discarded */
 #define DCD_PREV_NONE		U64_MAX		/* dcd_buf.prev: no named copy */
-#define DCD_PREV_BUF		BIT_ULL(62)	/* dcd_buf.prev: | a flushing slot */
+#define DCD_PREV_BUF		BIT_ULL(62)	/* dcd_buf.prev: | a sealed slot */
+#define DCD_SUP_NONE		U32_MAX		/* dcd_buf.sup: not superseded */
+#define DCD_SUP_RECORD		BIT(31)		/* dcd_buf.sup: | buffer of a record */
+#define DCD_NR_BUFS		8		/* buffers in the ring */
+#define DCD_BUF_MIN_BLOCKS	128		/* ... of 512 KiB at least */
 #define DCD_EXT_MAX_BLOCKS	(U32_MAX >> 1)	/* blocks an extent covers */
 #define DCD_DEFAULT_BUFFER	SZ_32M
 #define DCD_DEFAULT_BYPASS	SZ_1M
 #define DCD_DEFAULT_IDLE_MS	200
 #define DCD_DEFAULT_MAX_AGE_MS	100
 #define DCD_DEFAULT_WATERMARK	50
-#define DCD_BUF_WATERMARK	75	/* percent of a buffer half: log it */
+#define DCD_BUF_WATERMARK	75	/* percent of a buffer: log it */
 #define DCD_LOG_IDLE_MS		2	/* no write for this long: log buffer */
 #define DCD_DESTAGE_BLOCKS	1024	/* blocks per destage batch */
 #define DCD_DESTAGE_READS	16	/* destage reads in flight, the log busy */
@@ -84,11 +96,11 @@
 
 /*
  * Index entries are xarray value entries: the low two bits say where the
- * newest copy of a block is, the rest is the position there.
+ * newest copy of a block is, the rest is the position there: a log
+ * position, or a ring slot (buffer index * dcd_dev.slots + slot).
  */
 #define DCD_LOC_LOG		0	/* log position (block, log relative) */
-#define DCD_LOC_BUF0		1	/* slot of buffer 0 */
-#define DCD_LOC_BUF1		2	/* slot of buffer 1 */
+#define DCD_LOC_BUF		1	/* ring slot */
 
 static inline void *dcd_mkent(unsigned int loc, u64 pos)
 {
@@ -106,19 +118,23 @@ static inline u64 dcd_ent_pos(void *e)
 }
 
 /*
- * One half of the RAM buffer.
+ * One buffer of the ring. It is free (empty, after its segment was
+ * written), active (takes writes), or sealed (waits for the log writer,
+ * and does not change any more except for sup[] and prev[]). Buffers are
+ * used in ring order, and each becomes active with the next generation
+ * number, so generations order the segments too.
  *
  * A copy of a block stops counting only once its successor is committed
  * (logged and, in safe mode, flushed; dm-writecache's rule): when a write
  * or a discard record in buffer b supersedes a block's copy in the log,
- * the copy's segment keeps a pin for b (dcd_seg.pins[b->idx], the segment
- * on b->pinned) until b's segment is written, so the tail cannot leave the
- * only durable copy behind. A copy in the other (flushing) buffer that b
- * supersedes is marked in its superseded bitmap: when that buffer's
- * segment is written, the copy is pinned for b in turn.
+ * the copy's segment is pinned until b's segment is written
+ * (dcd_seg.pin_gen), so the tail cannot leave the only durable copy
+ * behind. A copy in a sealed buffer that a later buffer supersedes is
+ * marked in sup[] with its successor: when the sealed buffer's segment is
+ * written, the copy is pinned for the successor's buffer in turn.
  *
  * prev[] names, for each slot, the log position of the copy its write
- * replaced (DCD_PREV_BUF | slot while that copy is still in the flushing
+ * replaced (DCD_PREV_BUF | ring slot while that copy is still in a sealed
  * buffer; DCD_PREV_NONE if none, or once a discard or bypass write
  * supersedes the slot). A named copy is the newest durable version of its
  * block: when the log writer waits for room and the tail segment is kept
@@ -128,19 +144,23 @@ static inline u64 dcd_ent_pos(void *e)
  * disk already: a flush of it is enough.
  */
 struct dcd_buf {
-	unsigned int idx;		/* 0 or 1 */
+	unsigned int idx;		/* place in the ring */
 	unsigned int n;			/* slots used */
 	unsigned int ndisc;		/* discard records used */
+	u64 gen;			/* generation, set when it became active */
 	struct page **pages;		/* one 4096-byte block per slot */
 	u64 *lba;			/* block of each slot, DCD_LBA_DEAD */
 	u64 *prev;			/* copy each slot replaced (see above) */
+	u32 *sup;			/* successor of each slot's copy in a
+					 * later buffer: its ring slot, or
+					 * DCD_SUP_RECORD | the buffer of the
+					 * discard record; DCD_SUP_NONE
+					 */
 	struct dcd_seg_ext *disc;	/* discard records (cpu order fields
 					 * kept little endian, ready to copy)
 					 */
-	unsigned long *superseded;	/* slots whose copy the other buffer
-					 * supersedes (see above)
-					 */
-	struct list_head pinned;	/* segments with pins for this buffer */
+	struct bio_list waiters;	/* flush/FUA: need this buffer logged */
+	unsigned long waiters_since;	/* arrival of the oldest waiter */
 	bool data_flush;		/* holds records of writes that went to
 					 * the data disk: flush it before the
 					 * segment is written
@@ -162,10 +182,10 @@ struct dcd_seg {
 	u32 nr_blocks;			/* header and data */
 	u32 hdr_blocks;
 	u32 live;			/* index entries pointing into it */
-	u32 pins[2];			/* superseded copies kept for buffer i
-					 * until its segment is written
+	u64 pin_gen;			/* kept until the buffer of this
+					 * generation is committed (struct
+					 * dcd_buf); 0: no pin
 					 */
-	struct list_head pin_node[2];	/* on dcd_buf.pinned of buffer i */
 	atomic_t readers;		/* reads in flight from it */
 	bool written;			/* on the cache disk (and flushed) */
 };
@@ -197,6 +217,7 @@ struct dcd_stats {
 	atomic64_t index_alloc_waits;	/* writes that waited for index memory */
 	atomic64_t seg_write_ns;	/* segment writes: total time, with flushes */
 	atomic64_t seg_write_max_ns;
+	atomic64_t buffers_logged;	/* ring buffers in segments written */
 	atomic64_t bytes_buffered;	/* data written into the buffer */
 	/* writes by latency: bucket k counts [2^k, 2^(k+1)) us, 0 below 2 us */
 	atomic64_t write_lat_hist[DCD_LAT_BUCKETS];
@@ -237,16 +258,21 @@ struct dcd_dev {
 	u64 cache_blocks;
 	u64 log_start;
 	u64 log_blocks;
-	unsigned int slots;		/* per buffer half */
-	unsigned int max_disc;		/* discard records per half */
-	unsigned int hdr_max_blocks;
+	unsigned int nbufs;		/* buffers in the ring */
+	unsigned int slots;		/* per buffer */
+	unsigned int max_disc;		/* discard records per buffer */
+	unsigned int seg_max_blocks;	/* data blocks a segment may hold:
+					 * buffer_bytes / 2, as written by
+					 * versions with a two-half buffer
+					 */
+	unsigned int hdr_max_blocks;	/* header of such a segment */
 	bool unclean;			/* assembled after an unclean stop */
 	u64 clean_stops;
 	u64 unclean_starts;
 	u64 ctime;
 
 	/*
-	 * lock protects the index, both buffers, the segment list and tree,
+	 * lock protects the index, the ring, the segment list and tree,
 	 * head/tail, the sequence numbers and the flush waiter lists. It is a
 	 * mutex: the bio entry, the workers and the ioctls may all sleep.
 	 * Lock order: ctl mutex -> destage_mutex -> sb_mutex -> lock, then
@@ -255,15 +281,16 @@ struct dcd_dev {
 	 */
 	struct mutex lock;
 	struct xarray map;		/* block -> dcd_mkent() */
-	struct dcd_buf buf[2];
+	struct dcd_buf *buf;		/* the ring, nbufs */
 	struct dcd_buf *active;		/* takes new writes */
-	struct dcd_buf *flushing;	/* being logged, or NULL */
+	unsigned int nsealed;		/* sealed buffers before active, oldest
+					 * first: < nbufs
+					 */
+	u64 next_gen;			/* of the next buffer to become active */
+	u64 committed_gen;		/* of the last buffer logged */
 	bool force_seal;
 	u64 seals;			/* buffers handed to the log */
 	u64 logged;			/* of these, logged (or failed) */
-	struct bio_list waiters_active;	/* flush/FUA: need active logged */
-	struct bio_list waiters_flushing;	/* need flushing logged */
-	unsigned long waiters_since;	/* arrival of the oldest waiter */
 	/*
 	 * Writes, discards and write-zeroes sent to the data disk (bypass):
 	 * each gets a discard record in the buffer that is active when it
@@ -308,7 +335,7 @@ struct dcd_dev {
 	struct page **dpages;		/* DCD_DESTAGE_BLOCKS pages */
 	u64 *dlba;
 	u64 *dpos;
-	u32 *dslot;			/* buffer << 31 | slot (pinned destage) */
+	u32 *dslot;			/* ring slot (pinned destage) */
 
 	struct mutex sb_mutex;		/* superblock writes */
 	struct dcd_sb *sb;		/* the superblock, kept for rewriting */
@@ -336,6 +363,31 @@ struct dcd_dev {
 
 	struct dcd_stats stats;
 };
+
+/* Ring slots: a buffer's slot numbered across the ring (index entries). */
+static inline u32 dcd_ring_slot(struct dcd_dev *dc, struct dcd_buf *b, unsigned int slot)
+{
+	return b->idx * dc->slots + slot;
+}
+
+static inline struct dcd_buf *dcd_slot_buf(struct dcd_dev *dc, u64 ring_slot)
+{
+	return &dc->buf[div_u64(ring_slot, dc->slots)];
+}
+
+static inline unsigned int dcd_slot_in_buf(struct dcd_dev *dc, u64 ring_slot)
+{
+	u32 rem;
+
+	div_u64_rem(ring_slot, dc->slots, &rem);
+	return rem;
+}
+
+/* The buffer after b in the ring. */
+static inline struct dcd_buf *dcd_buf_next(struct dcd_dev *dc, struct dcd_buf *b)
+{
+	return &dc->buf[b->idx + 1 == dc->nbufs ? 0 : b->idx + 1];
+}
 
 /* Front pad of bios split or cloned from dcd_dev.bs for reads from the log. */
 struct dcd_rio {
@@ -395,7 +447,8 @@ void dcd_seg_insert(struct dcd_dev *dc, struct dcd_seg *seg);
 struct dcd_seg *dcd_seg_find(struct dcd_dev *dc, u64 pos);
 void dcd_seg_unref(struct dcd_dev *dc, u64 pos);
 void dcd_seg_supersede(struct dcd_dev *dc, u64 pos, struct dcd_buf *b);
-void dcd_seg_unpin(struct dcd_seg *seg, struct dcd_buf *b, u32 n);
+struct dcd_buf *dcd_oldest_sealed(struct dcd_dev *dc);
+struct dcd_buf *dcd_newest_sealed(struct dcd_dev *dc);
 u64 dcd_log_used(struct dcd_dev *dc);
 void dcd_update_fill(struct dcd_dev *dc);
 int dcd_advance_tail(struct dcd_dev *dc);
@@ -403,6 +456,7 @@ bool dcd_tail_held_by_reads(struct dcd_dev *dc);
 void dcd_log_work(struct work_struct *work);
 void dcd_kick_work(struct work_struct *work);
 void dcd_maybe_seal(struct dcd_dev *dc);
+bool dcd_seal_full(struct dcd_dev *dc);
 int dcd_log_sync(struct dcd_dev *dc);
 void dcd_end_all_waiters(struct dcd_dev *dc);
 

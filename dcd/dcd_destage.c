@@ -43,14 +43,14 @@ static int dcd_runs_io(struct dcd_dev *dc, struct block_device *bdev,
 }
 
 /*
- * The log has work: the buffer holds data, or a segment is being written.
+ * The log has work: the buffer holds data, or segments are to be written.
  * Read without lock: a hint for destage to step aside.
  */
 static bool dcd_log_busy(struct dcd_dev *dc)
 {
 	struct dcd_buf *b = READ_ONCE(dc->active);
 
-	return READ_ONCE(dc->flushing) || READ_ONCE(b->n) || READ_ONCE(b->ndisc);
+	return READ_ONCE(dc->nsealed) || READ_ONCE(b->n) || READ_ONCE(b->ndisc);
 }
 
 /*
@@ -165,24 +165,32 @@ static int dcd_destage_batch(struct dcd_dev *dc, unsigned int round, bool yield,
 }
 
 /*
- * Is slot j of b its block's newest copy, or replaced only by a write into
- * the other buffer (not by a discard or bypass write, whose data is on the
- * data disk)? Caller holds lock.
+ * Is slot j of b its block's newest copy, or replaced only by writes into
+ * later buffers (not by a discard or bypass write, whose data is on the
+ * data disk)? Follows the newest copy's chain of prev[] back through the
+ * sealed buffers. Caller holds lock.
  */
 static bool dcd_slot_is_newest(struct dcd_dev *dc, struct dcd_buf *b, unsigned int j)
 {
-	struct dcd_buf *other = &dc->buf[!b->idx];
+	u64 want = dcd_ring_slot(dc, b, j), at, prev;
+	unsigned int hops;
 	void *e;
 
 	if (b->lba[j] == DCD_LBA_DEAD)
 		return false;
 	e = xa_load(&dc->map, b->lba[j]);
-	if (!e)
+	if (!e || dcd_ent_loc(e) != DCD_LOC_BUF)
 		return false;
-	if (e == dcd_mkent(DCD_LOC_BUF0 + b->idx, j))
-		return true;
-	return dcd_ent_loc(e) == DCD_LOC_BUF0 + other->idx &&
-	       other->prev[dcd_ent_pos(e)] == (DCD_PREV_BUF | j);
+	at = dcd_ent_pos(e);
+	for (hops = 0; hops < dc->nbufs; hops++) {
+		if (at == want)
+			return true;
+		prev = dcd_slot_buf(dc, at)->prev[dcd_slot_in_buf(dc, at)];
+		if (prev == DCD_PREV_NONE || !(prev & DCD_PREV_BUF))
+			return false;
+		at = prev & ~DCD_PREV_BUF;
+	}
+	return false;
 }
 
 /*
@@ -198,7 +206,7 @@ static bool dcd_slot_is_newest(struct dcd_dev *dc, struct dcd_buf *b, unsigned i
  */
 static int dcd_destage_pinned(struct dcd_dev *dc)
 {
-	unsigned int count = 0, unnamed[2] = { 0, 0 }, i, j, k;
+	unsigned int count = 0, i, j, k;
 	struct dcd_seg *seg;
 	bool all = true;
 	u64 first, end;
@@ -209,31 +217,27 @@ static int dcd_destage_pinned(struct dcd_dev *dc)
 	mutex_lock(&dc->lock);
 	seg = list_first_entry_or_null(&dc->segs, struct dcd_seg, list);
 	if (!dc->space_wanted || !seg || !seg->written || seg->live ||
-	    (!seg->pins[0] && !seg->pins[1])) {
+	    seg->pin_gen <= dc->committed_gen) {
 		mutex_unlock(&dc->lock);
 		return 0;
 	}
 	first = seg->pos + seg->hdr_blocks;
 	end = seg->pos + seg->nr_blocks;
-	for (i = 0; i < 2; i++) {
+	/* the buffers not yet committed: the sealed ones and the active one */
+	for (i = 0; i < dc->nbufs; i++) {
 		struct dcd_buf *b = &dc->buf[i];
 
-		if (!seg->pins[i])
-			continue;
-		unnamed[i] = seg->pins[i];
 		for (j = 0; j < b->n; j++) {
 			if (b->prev[j] < first || b->prev[j] >= end ||
 			    !dcd_slot_is_newest(dc, b, j))
 				continue;
-			if (unnamed[i])
-				unnamed[i]--;
 			if (count == DCD_DESTAGE_BLOCKS) {
 				all = false;
 				continue;
 			}
 			dc->dlba[count] = b->lba[j];
 			dc->dpos[count] = b->prev[j];
-			dc->dslot[count] = i << 31 | j;
+			dc->dslot[count] = dcd_ring_slot(dc, b, j);
 			count++;
 		}
 	}
@@ -258,22 +262,21 @@ static int dcd_destage_pinned(struct dcd_dev *dc)
 
 	mutex_lock(&dc->lock);
 	for (k = 0; k < count; k++) {
-		struct dcd_buf *b = &dc->buf[dc->dslot[k] >> 31];
+		struct dcd_buf *b = dcd_slot_buf(dc, dc->dslot[k]);
 
-		j = dc->dslot[k] & (BIT(31) - 1);
+		j = dcd_slot_in_buf(dc, dc->dslot[k]);
 		/* committed meanwhile: the pin went with it */
 		if (j >= b->n || b->prev[j] != dc->dpos[k])
 			continue;
 		b->prev[j] = DCD_PREV_NONE;
-		dcd_seg_unpin(seg, b, 1);
 	}
 	/*
-	 * The unnamed pins (records, and slots they superseded) counted
-	 * above had their data on the data disk before the flush; the segment
-	 * has no index entry, so it gets no new pin.
+	 * Every named copy is on the data disk now, and the other pins
+	 * (records, and slots they superseded) had their data there before
+	 * the flush; the segment has no index entry, so it gets no new pin.
 	 */
-	for (i = 0; all && i < 2; i++)
-		dcd_seg_unpin(seg, &dc->buf[i], unnamed[i]);
+	if (all)
+		seg->pin_gen = 0;
 	mutex_unlock(&dc->lock);
 	atomic64_add((u64)count << DCD_BLOCK_SHIFT, &dc->stats.bytes_destaged);
 	return 1;

@@ -34,7 +34,9 @@ static void dcd_copy_block(struct bio *bio, struct bvec_iter *it,
 
 static struct page *dcd_buf_page(struct dcd_dev *dc, void *e)
 {
-	return dc->buf[dcd_ent_loc(e) - DCD_LOC_BUF0].pages[dcd_ent_pos(e)];
+	u64 ring_slot = dcd_ent_pos(e);
+
+	return dcd_slot_buf(dc, ring_slot)->pages[dcd_slot_in_buf(dc, ring_slot)];
 }
 
 static void dcd_log_read_endio(struct bio *bio)
@@ -150,23 +152,21 @@ static void dcd_read(struct dcd_dev *dc, struct bio *bio)
 }
 
 /*
- * The active buffer is full: hand it to the log writer, or wait for the
- * writer to take it. Drops and retakes lock when it waits.
+ * The active buffer is full: seal it, or wait until the log writer has
+ * logged the oldest sealed buffer if every other one is sealed. Drops and
+ * retakes lock when it waits.
  */
 static void dcd_make_room(struct dcd_dev *dc)
 {
 	u64 start, waited;
 
 	lockdep_assert_held(&dc->lock);
-	if (!dc->flushing) {
-		dc->force_seal = true;
-		dcd_maybe_seal(dc);
+	if (dcd_seal_full(dc))
 		return;
-	}
-	dc->force_seal = true;
 	mutex_unlock(&dc->lock);
 	start = ktime_get_ns();
-	wait_event(dc->wq_head, !READ_ONCE(dc->flushing) || READ_ONCE(dc->failed));
+	wait_event(dc->wq_head, READ_ONCE(dc->nsealed) + 1 < dc->nbufs ||
+		   READ_ONCE(dc->failed));
 	waited = ktime_get_ns() - start;
 	atomic64_inc(&dc->stats.room_waits);
 	atomic64_add(waited, &dc->stats.room_wait_ns);
@@ -184,7 +184,7 @@ static void dcd_arm_kick(struct dcd_dev *dc)
  * Forget the cached copies of blocks [first, last], superseded by a discard
  * record in the active buffer (the log keeps them until it is committed,
  * see struct dcd_buf). A slot of the active buffer is left out of its
- * segment; a slot of the flushing buffer stays in its segment, which comes
+ * segment; a slot of a sealed buffer stays in its segment, which comes
  * before the one with the record.
  */
 static void dcd_forget_range(struct dcd_dev *dc, u64 first, u64 last)
@@ -200,14 +200,15 @@ static void dcd_forget_range(struct dcd_dev *dc, u64 first, u64 last)
 			dc->log_entries--;
 			dcd_seg_supersede(dc, dcd_ent_pos(e), dc->active);
 		} else {
-			struct dcd_buf *b = &dc->buf[loc - DCD_LOC_BUF0];
+			struct dcd_buf *b = dcd_slot_buf(dc, dcd_ent_pos(e));
+			unsigned int j = dcd_slot_in_buf(dc, dcd_ent_pos(e));
 
 			if (b == dc->active)
-				b->lba[dcd_ent_pos(e)] = DCD_LBA_DEAD;
+				b->lba[j] = DCD_LBA_DEAD;
 			else
-				__set_bit(dcd_ent_pos(e), b->superseded);
+				b->sup[j] = DCD_SUP_RECORD | dc->active->idx;
 			/* the data disk has newer data than the copy it replaced */
-			b->prev[dcd_ent_pos(e)] = DCD_PREV_NONE;
+			b->prev[j] = DCD_PREV_NONE;
 			dc->buf_entries--;
 		}
 		xa_erase(&dc->map, idx);
@@ -275,7 +276,7 @@ static void dcd_add_record(struct dcd_dev *dc, u64 lba, u64 count)
 	dcd_forget_range(dc, lba, lba + count - 1);
 	dc->last_write = jiffies;
 	dcd_maybe_seal(dc);
-	if (!dc->flushing && !dcd_buf_empty(dc->active))
+	if (!dc->nsealed && !dcd_buf_empty(dc->active))
 		dcd_arm_kick(dc);
 }
 
@@ -429,8 +430,9 @@ static void dcd_write(struct dcd_dev *dc, struct bio *bio)
 		if (i == n)
 			break;
 		e = xa_load(&dc->map, lba + i);
-		if (e && dcd_ent_loc(e) == DCD_LOC_BUF0 + b->idx) {
-			slot = dcd_ent_pos(e);
+		if (e && dcd_ent_loc(e) == DCD_LOC_BUF &&
+		    dcd_slot_buf(dc, dcd_ent_pos(e)) == b) {
+			slot = dcd_slot_in_buf(dc, dcd_ent_pos(e));
 		} else {
 			void *old;
 
@@ -440,7 +442,7 @@ static void dcd_write(struct dcd_dev *dc, struct bio *bio)
 			}
 			slot = b->n;
 			old = xa_store(&dc->map, lba + i,
-				       dcd_mkent(DCD_LOC_BUF0 + b->idx, slot),
+				       dcd_mkent(DCD_LOC_BUF, dcd_ring_slot(dc, b, slot)),
 				       GFP_NOIO);
 			if (xa_is_err(old)) {
 				/*
@@ -467,10 +469,12 @@ static void dcd_write(struct dcd_dev *dc, struct bio *bio)
 				dcd_seg_supersede(dc, dcd_ent_pos(old), b);
 				b->prev[slot] = dcd_ent_pos(old);
 			} else {
-				/* a copy in the flushing buffer */
-				__set_bit(dcd_ent_pos(old),
-					  dc->buf[dcd_ent_loc(old) - DCD_LOC_BUF0].superseded);
-				b->prev[slot] = DCD_PREV_BUF | dcd_ent_pos(old);
+				/* a copy in a sealed buffer */
+				u64 os = dcd_ent_pos(old);
+
+				dcd_slot_buf(dc, os)->sup[dcd_slot_in_buf(dc, os)] =
+					dcd_ring_slot(dc, b, slot);
+				b->prev[slot] = DCD_PREV_BUF | os;
 			}
 		}
 		dcd_copy_block(bio, &it, b->pages[slot], false);
@@ -482,24 +486,24 @@ static void dcd_write(struct dcd_dev *dc, struct bio *bio)
 	dcd_maybe_seal(dc);
 
 	if (sync && dc->mode == DCD_MODE_SAFE) {
+		/* wait for the buffer with the last write: active, or sealed last */
+		struct dcd_buf *w = dcd_buf_empty(dc->active) ? dcd_newest_sealed(dc) : dc->active;
+
 		atomic64_inc(&dc->stats.flushes);
-		if (!dcd_buf_empty(dc->active)) {
-			if (bio_list_empty(&dc->waiters_active))
-				dc->waiters_since = jiffies;
-			bio_list_add(&dc->waiters_active, bio);
-			dc->force_seal = true;
-			dcd_maybe_seal(dc);
-			bio = NULL;
-		} else if (dc->flushing) {
-			if (bio_list_empty(&dc->waiters_flushing))
-				dc->waiters_since = jiffies;
-			bio_list_add(&dc->waiters_flushing, bio);
+		if (w) {
+			if (bio_list_empty(&w->waiters))
+				w->waiters_since = jiffies;
+			bio_list_add(&w->waiters, bio);
+			if (w == dc->active) {
+				dc->force_seal = true;
+				dcd_maybe_seal(dc);
+			}
 			bio = NULL;
 		}
 	} else if (sync) {
 		atomic64_inc(&dc->stats.flushes);
 	}
-	if (!dc->flushing && !dcd_buf_empty(dc->active))
+	if (!dc->nsealed && !dcd_buf_empty(dc->active))
 		dcd_arm_kick(dc);
 	mutex_unlock(&dc->lock);
 	atomic64_add((u64)n << DCD_BLOCK_SHIFT, &dc->stats.bytes_buffered);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dcd: the log writer. The RAM buffer's halves are sealed in turn and written
- * as one segment each to the circular log on the cache disk; flush waiters
- * complete once their segment is on stable media; the tail moves past
- * segments no index entry points into any more.
+ * dcd: the log writer. The RAM buffer's ring of buffers is sealed in turn and
+ * written as one segment each, in ring order, to the circular log on the
+ * cache disk; flush waiters complete once their segment is on stable media;
+ * the tail moves past segments no index entry points into any more.
  */
 #include <linux/delay.h>
 #include <linux/slab.h>
@@ -37,11 +37,8 @@ struct dcd_seg *dcd_seg_alloc(gfp_t gfp)
 {
 	struct dcd_seg *seg = kzalloc(sizeof(*seg), gfp);
 
-	if (seg) {
-		INIT_LIST_HEAD(&seg->pin_node[0]);
-		INIT_LIST_HEAD(&seg->pin_node[1]);
+	if (seg)
 		atomic_set(&seg->readers, 0);
-	}
 	return seg;
 }
 
@@ -79,18 +76,16 @@ void dcd_seg_unref(struct dcd_dev *dc, u64 pos)
 	seg->live--;
 }
 
-/* Keep a pin on seg for buffer b (see struct dcd_buf). Caller holds lock. */
+/* Keep seg until buffer b is committed (see struct dcd_buf). Caller holds lock. */
 static void dcd_seg_pin(struct dcd_seg *seg, struct dcd_buf *b)
 {
-	seg->pins[b->idx]++;
-	if (list_empty(&seg->pin_node[b->idx]))
-		list_add_tail(&seg->pin_node[b->idx], &b->pinned);
+	seg->pin_gen = max(seg->pin_gen, b->gen);
 }
 
 /*
  * The index entry into the log at pos is superseded by a copy in buffer b
- * (a write or a discard record), not yet committed: the segment keeps a
- * pin for b instead. Caller holds lock.
+ * (a write or a discard record), not yet committed: the segment is pinned
+ * for b instead. Caller holds lock.
  */
 void dcd_seg_supersede(struct dcd_dev *dc, u64 pos, struct dcd_buf *b)
 {
@@ -102,32 +97,15 @@ void dcd_seg_supersede(struct dcd_dev *dc, u64 pos, struct dcd_buf *b)
 	dcd_seg_pin(seg, b);
 }
 
-/*
- * n of seg's pins for buffer b are no longer needed: the copies are on the
- * data disk (dcd_destage_pinned()). Caller holds lock.
- */
-void dcd_seg_unpin(struct dcd_seg *seg, struct dcd_buf *b, u32 n)
+static bool dcd_seg_pinned(struct dcd_dev *dc, struct dcd_seg *seg)
 {
-	seg->pins[b->idx] -= min(n, seg->pins[b->idx]);
-	if (!seg->pins[b->idx])
-		list_del_init(&seg->pin_node[b->idx]);
-}
-
-/* Buffer b is committed: the copies it superseded may go. Caller holds lock. */
-static void dcd_release_pins(struct dcd_buf *b)
-{
-	struct dcd_seg *seg, *tmp;
-
-	list_for_each_entry_safe(seg, tmp, &b->pinned, pin_node[b->idx]) {
-		seg->pins[b->idx] = 0;
-		list_del_init(&seg->pin_node[b->idx]);
-	}
+	return seg->pin_gen > dc->committed_gen;
 }
 
 /* Nothing in the log needs seg any more, and nothing reads from it. */
-static bool dcd_seg_unused(struct dcd_seg *seg)
+static bool dcd_seg_unused(struct dcd_dev *dc, struct dcd_seg *seg)
 {
-	return seg->written && !seg->live && !seg->pins[0] && !seg->pins[1] &&
+	return seg->written && !seg->live && !dcd_seg_pinned(dc, seg) &&
 	       !atomic_read(&seg->readers);
 }
 
@@ -142,7 +120,7 @@ bool dcd_tail_held_by_reads(struct dcd_dev *dc)
 
 	mutex_lock(&dc->lock);
 	seg = list_first_entry_or_null(&dc->segs, struct dcd_seg, list);
-	held = seg && seg->written && !seg->live && !seg->pins[0] && !seg->pins[1] &&
+	held = seg && seg->written && !seg->live && !dcd_seg_pinned(dc, seg) &&
 	       atomic_read(&seg->readers);
 	mutex_unlock(&dc->lock);
 	return held;
@@ -201,21 +179,57 @@ static bool dcd_place(struct dcd_dev *dc, u64 n, u64 *pos)
 
 /* ---- sealing the buffer ---- */
 
-/* Hand the active buffer to the log writer. Caller holds lock. */
+/* The buffer the log writer takes next, or NULL. Caller holds lock. */
+struct dcd_buf *dcd_oldest_sealed(struct dcd_dev *dc)
+{
+	if (!dc->nsealed)
+		return NULL;
+	return &dc->buf[(dc->active->idx + dc->nbufs - dc->nsealed) % dc->nbufs];
+}
+
+/* The buffer sealed last, or NULL if none waits. Caller holds lock. */
+struct dcd_buf *dcd_newest_sealed(struct dcd_dev *dc)
+{
+	if (!dc->nsealed)
+		return NULL;
+	return &dc->buf[(dc->active->idx + dc->nbufs - 1) % dc->nbufs];
+}
+
+/*
+ * Hand the active buffer to the log writer; the next one in the ring, free
+ * (nsealed < nbufs - 1), takes writes. Caller holds lock.
+ */
 static void dcd_seal(struct dcd_dev *dc)
 {
-	struct dcd_buf *b = dc->active;
+	struct dcd_buf *next = dcd_buf_next(dc, dc->active);
 
-	dc->flushing = b;
-	dc->active = &dc->buf[!b->idx];
+	dc->nsealed++;
+	next->gen = dc->next_gen++;
+	dc->active = next;
 	dc->seals++;
 	dc->force_seal = false;
-	bio_list_merge(&dc->waiters_flushing, &dc->waiters_active);
-	bio_list_init(&dc->waiters_active);
 	queue_work(dc->wq, &dc->log_work);
 }
 
-/* Log the active buffer if it is due and the log writer is free. */
+/*
+ * The active buffer is full and the next one is free: seal it (make room
+ * for a write). Returns false if every other buffer is sealed. Caller holds
+ * lock.
+ */
+bool dcd_seal_full(struct dcd_dev *dc)
+{
+	lockdep_assert_held(&dc->lock);
+	if (dc->nsealed + 1 >= dc->nbufs)
+		return false;
+	dcd_seal(dc);
+	return true;
+}
+
+/*
+ * Log the active buffer if it is due and the log writer is free. While the
+ * writer is busy, flushes and age wait for it: the next segment takes all
+ * that came meanwhile.
+ */
 void dcd_maybe_seal(struct dcd_dev *dc)
 {
 	struct dcd_buf *b = dc->active;
@@ -223,13 +237,13 @@ void dcd_maybe_seal(struct dcd_dev *dc)
 	bool due;
 
 	lockdep_assert_held(&dc->lock);
-	if (dc->flushing || dc->failed || dc->dying)
+	if (dc->nsealed || dc->failed || dc->dying)
 		return;
 	if (dcd_buf_empty(b)) {
 		dc->force_seal = false;
 		return;
 	}
-	due = dc->force_seal || !bio_list_empty(&dc->waiters_active) ||
+	due = dc->force_seal || !bio_list_empty(&b->waiters) ||
 	      b->n * 100 >= dc->slots * DCD_BUF_WATERMARK ||
 	      b->ndisc * 100 >= dc->max_disc * DCD_BUF_WATERMARK ||
 	      time_after_eq(now, b->first_jif +
@@ -249,7 +263,7 @@ void dcd_kick_work(struct work_struct *work)
 	mutex_lock(&dc->lock);
 	dcd_maybe_seal(dc);
 	b = dc->active;
-	if (!dc->flushing && !dcd_buf_empty(b) && !dc->failed && !dc->dying) {
+	if (!dc->nsealed && !dcd_buf_empty(b) && !dc->failed && !dc->dying) {
 		unsigned long now = jiffies;
 		unsigned long t1 = b->first_jif +
 				   msecs_to_jiffies(READ_ONCE(dc->max_age_ms));
@@ -265,38 +279,89 @@ void dcd_kick_work(struct work_struct *work)
 
 /* ---- writing a segment ---- */
 
-/* Build the header of buffer b; returns its size in blocks. */
-static u32 dcd_build_hdr(struct dcd_dev *dc, struct dcd_buf *b)
+/*
+ * The sealed buffers logged together as one segment, oldest first: every
+ * sealed one that fits when the writer gets to them (group commit: buffers
+ * sealed while a segment was being written go out in the next one).
+ */
+struct dcd_batch {
+	unsigned int nr;
+	u32 data_blocks;
+	struct dcd_buf *bufs[DCD_NR_BUFS];
+};
+
+/* Take the oldest sealed buffers that fit in one segment. Caller holds lock. */
+static void dcd_batch_take(struct dcd_dev *dc, struct dcd_batch *bt)
+{
+	u32 ext_max = DCD_SEG_EXT_PER_HDR(dc->hdr_max_blocks), ext = 0;
+	struct dcd_buf *b = dcd_oldest_sealed(dc);
+
+	bt->nr = 0;
+	bt->data_blocks = 0;
+	while (b && bt->nr < dc->nsealed) {
+		if (bt->nr && (bt->data_blocks + b->n > dc->seg_max_blocks ||
+			       ext + b->n + b->ndisc > ext_max))
+			break;
+		bt->bufs[bt->nr++] = b;
+		bt->data_blocks += b->n;
+		ext += b->n + b->ndisc;
+		b = dcd_buf_next(dc, b);
+	}
+}
+
+/* Is buffer idx one of the batch's (they are consecutive in the ring)? */
+static bool dcd_batch_has(struct dcd_dev *dc, struct dcd_batch *bt, unsigned int idx)
+{
+	return (idx + dc->nbufs - bt->bufs[0]->idx) % dc->nbufs < bt->nr;
+}
+
+/*
+ * Build the header of the batch's segment; returns its size in blocks. The
+ * data blocks are the buffers' slots one after the other. Discard extents
+ * apply before data extents within a segment, so a slot that a record of
+ * a later buffer of the batch superseded is left out.
+ */
+static u32 dcd_build_hdr(struct dcd_dev *dc, struct dcd_batch *bt)
 {
 	struct dcd_seg_hdr *h = dc->hdr;
 	struct dcd_seg_ext *ext = (struct dcd_seg_ext *)(h + 1);
 	struct dcd_seg_ext *last = NULL;
-	u32 nr = 0, i, blocks;
+	u32 nr = 0, i, j, blocks, base = 0;
 	size_t used;
 
 	/* the extents fill what they use; the rest of the last block is zeroed below */
 	memset(h, 0, sizeof(*h));
-	for (i = 0; i < b->ndisc; i++)
-		ext[nr++] = b->disc[i];
-	for (i = 0; i < b->n; i++) {
-		u64 lba = b->lba[i];
+	for (j = 0; j < bt->nr; j++)
+		for (i = 0; i < bt->bufs[j]->ndisc; i++)
+			ext[nr++] = bt->bufs[j]->disc[i];
+	for (j = 0; j < bt->nr; j++) {
+		struct dcd_buf *b = bt->bufs[j];
 
-		if (lba == DCD_LBA_DEAD) {
-			last = NULL;
-			continue;
+		for (i = 0; i < b->n; i++) {
+			/* sup changes under lock, but never to a buffer of the batch */
+			u32 sup = READ_ONCE(b->sup[i]);
+			u64 lba = b->lba[i];
+
+			if (lba == DCD_LBA_DEAD ||
+			    (sup != DCD_SUP_NONE && (sup & DCD_SUP_RECORD) &&
+			     dcd_batch_has(dc, bt, sup & ~DCD_SUP_RECORD))) {
+				last = NULL;
+				continue;
+			}
+			if (last && le64_to_cpu(last->lba) + le32_to_cpu(last->count) == lba) {
+				le32_add_cpu(&last->count, 1);
+				continue;
+			}
+			last = &ext[nr++];
+			last->lba = cpu_to_le64(lba);
+			last->slot = cpu_to_le32(base + i);
+			last->count = cpu_to_le32(1);
 		}
-		if (last && le64_to_cpu(last->lba) + le32_to_cpu(last->count) == lba) {
-			le32_add_cpu(&last->count, 1);
-			continue;
-		}
-		last = &ext[nr++];
-		last->lba = cpu_to_le64(lba);
-		last->slot = cpu_to_le32(i);
-		last->count = cpu_to_le32(1);
+		base += b->n;
 	}
 	h->magic = cpu_to_le64(DCD_SEG_MAGIC);
 	memcpy(h->uuid, dc->uuid, sizeof(h->uuid));
-	h->data_blocks = cpu_to_le32(b->n);
+	h->data_blocks = cpu_to_le32(bt->data_blocks);
 	h->nr_ext = cpu_to_le32(nr);
 	h->ctime_ns = cpu_to_le64(ktime_get_real_ns());
 	used = sizeof(*h) + nr * sizeof(*ext);
@@ -306,14 +371,36 @@ static u32 dcd_build_hdr(struct dcd_dev *dc, struct dcd_buf *b)
 }
 
 /*
- * Point index entries of the logged buffer b at the log; its copies that
- * the other buffer superseded are pinned for it. Caller holds lock.
+ * Slot i of the logged buffer b (now in seg at pos) was superseded by a
+ * later buffer: pin seg for that buffer, and the successor's slot that
+ * named the copy names its log position now. Caller holds lock.
+ */
+static void dcd_pass_pin(struct dcd_dev *dc, struct dcd_buf *b, unsigned int i,
+			 struct dcd_seg *seg, u64 pos)
+{
+	u32 sup = b->sup[i];
+	struct dcd_buf *c;
+	unsigned int j;
+
+	if (sup & DCD_SUP_RECORD) {
+		dcd_seg_pin(seg, &dc->buf[sup & ~DCD_SUP_RECORD]);
+		return;
+	}
+	c = dcd_slot_buf(dc, sup);
+	j = dcd_slot_in_buf(dc, sup);
+	dcd_seg_pin(seg, c);
+	if (c->prev[j] == (DCD_PREV_BUF | dcd_ring_slot(dc, b, i)))
+		c->prev[j] = pos;
+}
+
+/*
+ * Point index entries of the logged buffer b, whose slots are at log
+ * position base on in seg, at the log; its copies that a later buffer
+ * superseded are pinned for it (dcd_pass_pin()). Caller holds lock.
  */
 static void dcd_convert(struct dcd_dev *dc, struct dcd_buf *b,
-			struct dcd_seg *seg)
+			struct dcd_seg *seg, u64 base)
 {
-	struct dcd_buf *next = &dc->buf[!b->idx];
-	u64 base = seg->pos + seg->hdr_blocks;
 	unsigned int i;
 
 	for (i = 0; i < b->n; i++) {
@@ -321,17 +408,12 @@ static void dcd_convert(struct dcd_dev *dc, struct dcd_buf *b,
 
 		if (b->lba[i] == DCD_LBA_DEAD)
 			continue;
-		if (test_bit(i, b->superseded)) {
-			dcd_seg_pin(seg, next);
-			/* the slot of next that replaced it names it now */
-			e = xa_load(&dc->map, b->lba[i]);
-			if (e && dcd_ent_loc(e) == DCD_LOC_BUF0 + next->idx &&
-			    next->prev[dcd_ent_pos(e)] == (DCD_PREV_BUF | i))
-				next->prev[dcd_ent_pos(e)] = base + i;
+		if (b->sup[i] != DCD_SUP_NONE) {
+			dcd_pass_pin(dc, b, i, seg, base + i);
 			continue;
 		}
 		e = xa_load(&dc->map, b->lba[i]);
-		if (WARN_ON_ONCE(e != dcd_mkent(DCD_LOC_BUF0 + b->idx, i)))
+		if (WARN_ON_ONCE(e != dcd_mkent(DCD_LOC_BUF, dcd_ring_slot(dc, b, i))))
 			continue;
 		/* replacing a present entry allocates nothing */
 		xa_store(&dc->map, b->lba[i],
@@ -340,7 +422,7 @@ static void dcd_convert(struct dcd_dev *dc, struct dcd_buf *b,
 		dc->log_entries++;
 		seg->live++;
 	}
-	bitmap_zero(b->superseded, dc->slots);
+	memset(b->sup, 0xff, b->n * sizeof(*b->sup));
 }
 
 static void dcd_end_waiters(struct dcd_dev *dc, struct bio_list *list,
@@ -394,29 +476,33 @@ static int dcd_log_reserve(struct dcd_dev *dc, struct dcd_seg *seg, u64 n,
 }
 
 /*
- * Write seg, the header in dc->hdr and the data of buffer b (crc: its data
- * checksum), in one go; in safe mode then on stable media: a segment of one
- * bio is written FUA, a larger one is followed by a cache disk flush
- * (earlier segments were on stable media when they completed). The data
- * disk is flushed first if b holds records of bypass writes: a record may
- * not be durable before the data it stands for.
+ * Write seg, the header in dc->hdr and the data of the batch's buffers (crc:
+ * their data checksum), in one go; in safe mode then on stable media: a
+ * segment of one bio is written FUA, a larger one is followed by a cache
+ * disk flush (earlier segments were on stable media when they completed).
+ * The data disk is flushed first if a buffer holds records of bypass
+ * writes: a record may not be durable before the data it stands for.
  */
 static int dcd_seg_write(struct dcd_dev *dc, struct dcd_seg *seg,
-			 struct dcd_buf *b, u32 crc)
+			 struct dcd_batch *bt, u32 crc)
 {
 	struct dcd_seg_hdr *h = dc->hdr;
 	size_t len = (size_t)seg->hdr_blocks << DCD_BLOCK_SHIFT;
+	bool fua, data_flush = false;
+	struct page **p;
 	unsigned int i;
-	bool fua;
 	int ret;
 
-	if (b->data_flush) {
+	for (i = 0; i < bt->nr; i++)
+		data_flush |= bt->bufs[i]->data_flush;
+	if (data_flush) {
 		ret = blkdev_issue_flush(dc->data_bdev);
 		if (ret) {
 			dcd_err(dc, "data disk flush failed (error %d)\n", ret);
 			return ret;
 		}
-		b->data_flush = false;
+		for (i = 0; i < bt->nr; i++)
+			bt->bufs[i]->data_flush = false;
 	}
 
 	atomic64_add(atomic_read(&dc->destage_reads_inflight), &dc->stats.destage_reads_busy);
@@ -428,7 +514,11 @@ static int dcd_seg_write(struct dcd_dev *dc, struct dcd_seg *seg,
 	/* header and data go out together: one write for a small segment */
 	for (i = 0; i < seg->hdr_blocks; i++)
 		dc->segpages[i] = vmalloc_to_page(dc->hdr + ((size_t)i << DCD_BLOCK_SHIFT));
-	memcpy(dc->segpages + seg->hdr_blocks, b->pages, b->n * sizeof(*b->pages));
+	p = dc->segpages + seg->hdr_blocks;
+	for (i = 0; i < bt->nr; i++) {
+		memcpy(p, bt->bufs[i]->pages, bt->bufs[i]->n * sizeof(*p));
+		p += bt->bufs[i]->n;
+	}
 	/* a FUA covers its own bio only: a segment of several gets a flush */
 	fua = dc->mode == DCD_MODE_SAFE && seg->nr_blocks <= BIO_MAX_VECS;
 	ret = sync_io_pages(dc->cache_bdev, REQ_OP_WRITE | REQ_SYNC | (fua ? REQ_FUA : 0),
@@ -439,14 +529,28 @@ static int dcd_seg_write(struct dcd_dev *dc, struct dcd_seg *seg,
 	return ret;
 }
 
+/* Every buffer's flush waiters, into list. Caller holds lock. */
+static void dcd_take_all_waiters(struct dcd_dev *dc, struct bio_list *list)
+{
+	unsigned int i;
+
+	for (i = 0; i < dc->nbufs; i++) {
+		bio_list_merge(list, &dc->buf[i].waiters);
+		bio_list_init(&dc->buf[i].waiters);
+	}
+}
+
 /*
- * The segment write of buffer b ended (ret): its entries now point into the
- * log, or the device has failed. Collects the flush waiters it serves into
- * done. Caller holds lock.
+ * The segment write of the batch, the oldest sealed buffers, ended (ret):
+ * their entries now point into the log, or the device has failed. Collects
+ * the flush waiters it serves into done. Caller holds lock.
  */
-static void dcd_seg_written(struct dcd_dev *dc, struct dcd_buf *b,
+static void dcd_seg_written(struct dcd_dev *dc, struct dcd_batch *bt,
 			    struct dcd_seg *seg, int ret, struct bio_list *done)
 {
+	unsigned int i;
+	u64 base;
+
 	if (ret) {
 		if (!dc->failed)
 			dcd_err(dc, "cache disk write failed (error %d); writes now fail\n", ret);
@@ -457,53 +561,61 @@ static void dcd_seg_written(struct dcd_dev *dc, struct dcd_buf *b,
 			seg->live = 0;
 		}
 		/* no segment will be written any more: nobody may wait */
-		bio_list_merge(done, &dc->waiters_active);
-		bio_list_init(&dc->waiters_active);
-	} else {
-		dcd_convert(dc, b, seg);
-		seg->written = true;
-		dcd_release_pins(b);
-		atomic64_inc(&dc->stats.segments_written);
-		atomic64_add((u64)seg->nr_blocks << DCD_BLOCK_SHIFT,
-			     &dc->stats.log_bytes_written);
+		dcd_take_all_waiters(dc, done);
+		dc->logged += bt->nr;
+		return;
+	}
+	base = seg->pos + seg->hdr_blocks;
+	for (i = 0; i < bt->nr; i++) {
+		struct dcd_buf *b = bt->bufs[i];
+
+		dcd_convert(dc, b, seg, base);
+		base += b->n;
+		/* the copies it superseded may go (dcd_seg_pinned()) */
+		dc->committed_gen = b->gen;
 		b->n = 0;
 		b->ndisc = 0;
-		dc->flushing = NULL;
+		bio_list_merge(done, &b->waiters);
+		bio_list_init(&b->waiters);
 	}
-	dc->logged++;
-	bio_list_merge(done, &dc->waiters_flushing);
-	bio_list_init(&dc->waiters_flushing);
+	seg->written = true;
+	dc->nsealed -= bt->nr;
+	dc->logged += bt->nr;
+	atomic64_inc(&dc->stats.segments_written);
+	atomic64_add(bt->nr, &dc->stats.buffers_logged);
+	atomic64_add((u64)seg->nr_blocks << DCD_BLOCK_SHIFT, &dc->stats.log_bytes_written);
 }
 
-void dcd_log_work(struct work_struct *work)
+/* Write the oldest sealed buffers as a segment. Returns false when none is left. */
+static bool dcd_log_one(struct dcd_dev *dc)
 {
-	struct dcd_dev *dc = container_of(work, struct dcd_dev, log_work);
 	struct bio_list done = BIO_EMPTY_LIST;
+	struct dcd_batch bt;
 	struct dcd_seg *seg;
-	struct dcd_buf *b;
 	unsigned long since;
 	u32 hdr_blocks, crc;
-	unsigned int i;
+	unsigned int i, j;
 	int ret;
 
 	mutex_lock(&dc->lock);
-	b = dc->flushing;
+	dcd_batch_take(dc, &bt);
 	mutex_unlock(&dc->lock);
-	if (!b)
-		return;
+	if (!bt.nr)
+		return false;
 
-	/* The flushing buffer does not change until it is logged. */
-	hdr_blocks = dcd_build_hdr(dc, b);
+	/* A sealed buffer's slots do not change until it is logged. */
+	hdr_blocks = dcd_build_hdr(dc, &bt);
 	crc = ~0U;
-	for (i = 0; i < b->n; i++)
-		crc = dcd_crc_page(crc, b->pages[i]);
+	for (j = 0; j < bt.nr; j++)
+		for (i = 0; i < bt.bufs[j]->n; i++)
+			crc = dcd_crc_page(crc, bt.bufs[j]->pages[i]);
 
 	seg = dcd_seg_alloc(GFP_NOIO);
 	while (!seg) {
 		msleep(20);
 		seg = dcd_seg_alloc(GFP_NOIO);
 	}
-	ret = dcd_log_reserve(dc, seg, hdr_blocks + b->n, hdr_blocks);
+	ret = dcd_log_reserve(dc, seg, hdr_blocks + bt.data_blocks, hdr_blocks);
 	if (ret) {
 		kfree(seg);
 		seg = NULL;
@@ -511,25 +623,38 @@ void dcd_log_work(struct work_struct *work)
 		u64 start = ktime_get_ns(), took;
 
 		mutex_unlock(&dc->lock);
-		ret = dcd_seg_write(dc, seg, b, crc);
+		ret = dcd_seg_write(dc, seg, &bt, crc);
 		took = ktime_get_ns() - start;
 		atomic64_add(took, &dc->stats.seg_write_ns);
 		dcd_stat_max(&dc->stats.seg_write_max_ns, took);
 		mutex_lock(&dc->lock);
 	}
-	dcd_seg_written(dc, b, seg, ret, &done);
-	since = dc->waiters_since;
-	if (!bio_list_empty(&dc->waiters_active))
-		dc->force_seal = true;
+	since = jiffies;
+	for (j = 0; j < bt.nr; j++)
+		if (!bio_list_empty(&bt.bufs[j]->waiters) &&
+		    time_before(bt.bufs[j]->waiters_since, since))
+			since = bt.bufs[j]->waiters_since;
+	dcd_seg_written(dc, &bt, seg, ret, &done);
 	dcd_maybe_seal(dc);
-	if (!dc->flushing && !dcd_buf_empty(dc->active))
+	if (!dc->nsealed && !dcd_buf_empty(dc->active))
 		queue_delayed_work(dc->wq, &dc->kick_work, 1);
 	wake_up_all(&dc->wq_head);
 	mutex_unlock(&dc->lock);
 
 	dcd_end_waiters(dc, &done, ret ? BLK_STS_IOERR : BLK_STS_OK, since);
-	if (!ret)
-		dcd_destage_kick(dc, false);
+	if (ret)
+		return false;
+	dcd_destage_kick(dc, false);
+	return true;
+}
+
+/* The log writer: the sealed buffers, oldest first, a batch per segment. */
+void dcd_log_work(struct work_struct *work)
+{
+	struct dcd_dev *dc = container_of(work, struct dcd_dev, log_work);
+
+	while (dcd_log_one(dc))
+		cond_resched();
 }
 
 /*
@@ -542,6 +667,7 @@ int dcd_log_sync(struct dcd_dev *dc)
 
 	mutex_lock(&dc->lock);
 	if (!dcd_buf_empty(dc->active)) {
+		/* the next seal is of the active buffer */
 		need = dc->seals + 1;
 		dc->force_seal = true;
 		dcd_maybe_seal(dc);
@@ -560,10 +686,7 @@ void dcd_end_all_waiters(struct dcd_dev *dc)
 	struct bio_list list = BIO_EMPTY_LIST;
 
 	mutex_lock(&dc->lock);
-	bio_list_merge(&list, &dc->waiters_active);
-	bio_list_merge(&list, &dc->waiters_flushing);
-	bio_list_init(&dc->waiters_active);
-	bio_list_init(&dc->waiters_flushing);
+	dcd_take_all_waiters(dc, &list);
 	mutex_unlock(&dc->lock);
 	dcd_end_waiters(dc, &list, BLK_STS_IOERR, jiffies);
 }
@@ -589,7 +712,7 @@ int dcd_advance_tail(struct dcd_dev *dc)
 	mutex_lock(&dc->sb_mutex);
 	mutex_lock(&dc->lock);
 	list_for_each_entry_safe(seg, tmp, &dc->segs, list) {
-		if (!dcd_seg_unused(seg))
+		if (!dcd_seg_unused(dc, seg))
 			break;
 		list_del(&seg->list);
 		rb_erase(&seg->node, &dc->seg_tree);

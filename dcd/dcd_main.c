@@ -45,13 +45,14 @@ static void dcd_free(struct dcd_dev *dc)
 	list_for_each_entry_safe(seg, tmp, &dc->segs, list)
 		kfree(seg);
 	xa_destroy(&dc->map);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; dc->buf && i < dc->nbufs; i++) {
 		page_array_free(dc->buf[i].pages, dc->slots);
 		kvfree(dc->buf[i].lba);
 		kvfree(dc->buf[i].prev);
+		kvfree(dc->buf[i].sup);
 		kvfree(dc->buf[i].disc);
-		bitmap_free(dc->buf[i].superseded);
 	}
+	kfree(dc->buf);
 	page_array_free(dc->dpages, DCD_DESTAGE_BLOCKS);
 	kvfree(dc->dlba);
 	kvfree(dc->dpos);
@@ -83,26 +84,32 @@ static int dcd_alloc_buffers(struct dcd_dev *dc)
 	unsigned int i;
 
 	dcd_buffer_geometry(dc);
-	for (i = 0; i < 2; i++) {
+	dc->buf = kcalloc(dc->nbufs, sizeof(*dc->buf), GFP_KERNEL);
+	if (!dc->buf)
+		return -ENOMEM;
+	for (i = 0; i < dc->nbufs; i++) {
 		struct dcd_buf *b = &dc->buf[i];
 
 		b->idx = i;
-		INIT_LIST_HEAD(&b->pinned);
+		bio_list_init(&b->waiters);
 		b->pages = page_array_alloc(dc->slots);
 		b->lba = kvcalloc(dc->slots, sizeof(*b->lba), GFP_KERNEL);
 		b->prev = kvcalloc(dc->slots, sizeof(*b->prev), GFP_KERNEL);
+		b->sup = kvmalloc_array(dc->slots, sizeof(*b->sup), GFP_KERNEL);
 		b->disc = kvcalloc(dc->max_disc, sizeof(*b->disc), GFP_KERNEL);
-		b->superseded = bitmap_zalloc(dc->slots, GFP_KERNEL);
-		if (!b->pages || !b->lba || !b->prev || !b->disc || !b->superseded)
+		if (!b->pages || !b->lba || !b->prev || !b->sup || !b->disc)
 			return -ENOMEM;
+		memset(b->sup, 0xff, dc->slots * sizeof(*b->sup));
 	}
 	dc->active = &dc->buf[0];
+	dc->active->gen = 1;
+	dc->next_gen = 2;
 	dc->dpages = page_array_alloc(DCD_DESTAGE_BLOCKS);
 	dc->dlba = kvcalloc(DCD_DESTAGE_BLOCKS, sizeof(u64), GFP_KERNEL);
 	dc->dpos = kvcalloc(DCD_DESTAGE_BLOCKS, sizeof(u64), GFP_KERNEL);
 	dc->dslot = kvcalloc(DCD_DESTAGE_BLOCKS, sizeof(u32), GFP_KERNEL);
 	dc->hdr = vzalloc((size_t)dc->hdr_max_blocks << DCD_BLOCK_SHIFT);
-	dc->segpages = kvcalloc(dc->hdr_max_blocks + dc->slots, sizeof(*dc->segpages),
+	dc->segpages = kvcalloc(dc->hdr_max_blocks + dc->seg_max_blocks, sizeof(*dc->segpages),
 				GFP_KERNEL);
 	if (!dc->dpages || !dc->dlba || !dc->dpos || !dc->dslot || !dc->hdr || !dc->segpages)
 		return -ENOMEM;
@@ -257,8 +264,6 @@ static struct dcd_dev *dcd_new(u32 index)
 	xa_init(&dc->map);
 	INIT_LIST_HEAD(&dc->segs);
 	dc->seg_tree = RB_ROOT;
-	bio_list_init(&dc->waiters_active);
-	bio_list_init(&dc->waiters_flushing);
 	init_waitqueue_head(&dc->wq_head);
 	open_gate_init(&dc->gate);
 	dcd_events_init(dc);

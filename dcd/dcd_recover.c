@@ -84,7 +84,7 @@ static u32 dcd_check_seg(struct dcd_dev *dc, u64 pos, u64 seq)
 	if (le64_to_cpu(h->magic) != DCD_SEG_MAGIC || le64_to_cpu(h->seq) != seq ||
 	    memcmp(h->uuid, dc->uuid, sizeof(h->uuid)) ||
 	    !hdr_blocks || hdr_blocks > dc->hdr_max_blocks ||
-	    data_blocks > dc->slots ||
+	    data_blocks > dc->seg_max_blocks ||
 	    pos + hdr_blocks + data_blocks > dc->log_blocks ||
 	    nr_ext > DCD_SEG_EXT_PER_HDR(hdr_blocks))
 		return 0;

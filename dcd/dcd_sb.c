@@ -15,20 +15,30 @@
 static_assert(sizeof(struct dcd_sb) == DCD_BLOCK_SIZE);
 static_assert(sizeof(struct dcd_data_sb) == DCD_BLOCK_SIZE);
 
-/* Sizes that follow from the RAM buffer's (see dcd_dev). */
+/*
+ * Sizes that follow from the RAM buffer's (see dcd_dev): a ring of
+ * DCD_NR_BUFS buffers, fewer (two at least) for a small one. Segments of up
+ * to half the buffer are accepted in the log, as versions with two halves
+ * wrote them.
+ */
 void dcd_buffer_geometry(struct dcd_dev *dc)
 {
-	dc->slots = dc->buffer_bytes / 2 / DCD_BLOCK_SIZE;
+	unsigned int blocks = dc->buffer_bytes / DCD_BLOCK_SIZE;
+
+	dc->nbufs = clamp_t(unsigned int, blocks / DCD_BUF_MIN_BLOCKS, 2, DCD_NR_BUFS);
+	dc->slots = blocks / dc->nbufs;
 	dc->max_disc = max_t(unsigned int, dc->slots, 16);
+	dc->seg_max_blocks = blocks / 2;
 	dc->hdr_max_blocks = DIV_ROUND_UP(sizeof(struct dcd_seg_hdr) +
-					  (size_t)(dc->slots + dc->max_disc) *
+					  (size_t)(dc->seg_max_blocks +
+						   max_t(unsigned int, dc->seg_max_blocks, 16)) *
 					  sizeof(struct dcd_seg_ext), DCD_BLOCK_SIZE);
 }
 
-/* The smallest log that takes two full segments (and some room). */
+/* The smallest log that takes two segments of half the buffer (and some room). */
 static u64 dcd_min_log_blocks(struct dcd_dev *dc)
 {
-	return 2 * (u64)(dc->slots + dc->hdr_max_blocks) + 16;
+	return 2 * (u64)(dc->seg_max_blocks + dc->hdr_max_blocks) + 16;
 }
 
 static int dcd_block_io(struct block_device *bdev, blk_opf_t opf, u64 block, void *buf)

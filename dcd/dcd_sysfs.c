@@ -16,6 +16,7 @@ static u64 dcd_avg(atomic64_t *sum, atomic64_t *n)
 void dcd_fill_detail(struct dcd_dev *dc, struct dcd_ioc_detail *d)
 {
 	struct dcd_stats *st = &dc->stats;
+	unsigned int i;
 
 	d->cache_major = MAJOR(dc->cache_bdev->bd_dev);
 	d->cache_minor = MINOR(dc->cache_bdev->bd_dev);
@@ -35,8 +36,9 @@ void dcd_fill_detail(struct dcd_dev *dc, struct dcd_ioc_detail *d)
 	d->flags = (dc->unclean ? DCD_DETAIL_UNCLEAN : 0) |
 		   (dc->failed ? DCD_DETAIL_FAILED : 0);
 	d->log_used_bytes = dcd_log_used(dc) << DCD_BLOCK_SHIFT;
-	d->buffer_used_bytes = (u64)(dc->active->n +
-				     (dc->flushing ? dc->flushing->n : 0)) << DCD_BLOCK_SHIFT;
+	d->buffer_used_bytes = 0;
+	for (i = 0; i < dc->nbufs; i++)
+		d->buffer_used_bytes += (u64)dc->buf[i].n << DCD_BLOCK_SHIFT;
 	d->dirty_bytes = (dc->buf_entries + dc->log_entries) << DCD_BLOCK_SHIFT;
 	d->head_seq = dc->next_seq;
 	d->tail_seq = dc->tail_seq;
@@ -124,6 +126,7 @@ DCD_STAT_ATTR(destage_yields, destage_yields);
 DCD_STAT_ATTR(index_alloc_waits, index_alloc_waits);
 DCD_STAT_ATTR(seg_write_ns, seg_write_ns);
 DCD_STAT_ATTR(seg_write_max_ns, seg_write_max_ns);
+DCD_STAT_ATTR(buffers_logged, buffers_logged);
 
 /*
  * Writes by their time in the driver: one line per non-empty bucket,
@@ -276,6 +279,7 @@ static struct attribute *dcd_attrs[] = {
 	&dev_attr_bytes_buffered.attr,
 	&dev_attr_write_lat_histogram.attr,
 	&dev_attr_destage_yields.attr,
+	&dev_attr_buffers_logged.attr,
 	&dev_attr_index_alloc_waits.attr,
 	&dev_attr_seg_write_ns.attr,
 	&dev_attr_seg_write_max_ns.attr,

@@ -86,7 +86,7 @@ struct dcd_sb {
 	__le64 tail_seq;		/* its sequence number */
 	__le64 head_pos;		/* next free position at clean stop */
 	__le64 head_seq;		/* next sequence number at clean stop */
-	__le64 buffer_bytes;		/* RAM buffer (both halves) */
+	__le64 buffer_bytes;		/* RAM buffer (the whole ring) */
 	__le64 bypass_bytes;		/* writes this large go to the data disk */
 	__le32 mode;			/* DCD_SB_MODE_* */
 	__le32 idle_ms;			/* destage after this much data disk idle */

@@ -100,7 +100,7 @@ struct dcd_ioc_detail {
 	__u32 high_watermark;
 	__u64 log_bytes;	/* log region */
 	__u64 log_used_bytes;	/* tail to head, including wrap gaps */
-	__u64 buffer_used_bytes;	/* both halves */
+	__u64 buffer_used_bytes;	/* every buffer of the ring */
 	__u64 dirty_bytes;	/* cached, not yet on the data disk */
 	__u64 head_seq;		/* next segment */
 	__u64 tail_seq;		/* oldest live segment */
