@@ -185,7 +185,8 @@ static void dcd_arm_kick(struct dcd_dev *dc)
  * record in the active buffer (the log keeps them until it is committed,
  * see struct dcd_buf). A slot of the active buffer is left out of its
  * segment; a slot of a sealed buffer stays in its segment, which comes
- * before the one with the record.
+ * before the one with the record, or is left out if the record's buffer
+ * goes into the same segment (dcd_build_hdr()).
  */
 static void dcd_forget_range(struct dcd_dev *dc, u64 first, u64 last)
 {
@@ -206,7 +207,7 @@ static void dcd_forget_range(struct dcd_dev *dc, u64 first, u64 last)
 			if (b == dc->active)
 				b->lba[j] = DCD_LBA_DEAD;
 			else
-				b->sup[j] = DCD_SUP_RECORD | dc->active->idx;
+				WRITE_ONCE(b->sup[j], DCD_SUP_RECORD | dc->active->idx);
 			/* the data disk has newer data than the copy it replaced */
 			b->prev[j] = DCD_PREV_NONE;
 			dc->buf_entries--;
@@ -472,8 +473,8 @@ static void dcd_write(struct dcd_dev *dc, struct bio *bio)
 				/* a copy in a sealed buffer */
 				u64 os = dcd_ent_pos(old);
 
-				dcd_slot_buf(dc, os)->sup[dcd_slot_in_buf(dc, os)] =
-					dcd_ring_slot(dc, b, slot);
+				WRITE_ONCE(dcd_slot_buf(dc, os)->sup[dcd_slot_in_buf(dc, os)],
+					   dcd_ring_slot(dc, b, slot));
 				b->prev[slot] = DCD_PREV_BUF | os;
 			}
 		}

@@ -316,10 +316,28 @@ static bool dcd_batch_has(struct dcd_dev *dc, struct dcd_batch *bt, unsigned int
 }
 
 /*
+ * Is the successor of slot i of b (sup[]) in the batch: a write into a later
+ * buffer of it, or a discard record there?
+ */
+static bool dcd_batch_supersedes(struct dcd_dev *dc, struct dcd_batch *bt,
+				 struct dcd_buf *b, unsigned int i)
+{
+	/* sup changes under lock, but never to a buffer of the batch */
+	u32 sup = READ_ONCE(b->sup[i]);
+
+	if (sup == DCD_SUP_NONE)
+		return false;
+	if (sup & DCD_SUP_RECORD)
+		return dcd_batch_has(dc, bt, sup & ~DCD_SUP_RECORD);
+	return dcd_batch_has(dc, bt, dcd_slot_buf(dc, sup)->idx);
+}
+
+/*
  * Build the header of the batch's segment; returns its size in blocks. The
- * data blocks are the buffers' slots one after the other. Discard extents
- * apply before data extents within a segment, so a slot that a record of
- * a later buffer of the batch superseded is left out.
+ * data blocks are the buffers' slots one after the other. A slot whose
+ * successor is in the batch too is left out: discard extents apply before
+ * data extents within a segment, so a copy that a later write replaced and
+ * a later record then discarded would come back.
  */
 static u32 dcd_build_hdr(struct dcd_dev *dc, struct dcd_batch *bt)
 {
@@ -338,13 +356,9 @@ static u32 dcd_build_hdr(struct dcd_dev *dc, struct dcd_batch *bt)
 		struct dcd_buf *b = bt->bufs[j];
 
 		for (i = 0; i < b->n; i++) {
-			/* sup changes under lock, but never to a buffer of the batch */
-			u32 sup = READ_ONCE(b->sup[i]);
 			u64 lba = b->lba[i];
 
-			if (lba == DCD_LBA_DEAD ||
-			    (sup != DCD_SUP_NONE && (sup & DCD_SUP_RECORD) &&
-			     dcd_batch_has(dc, bt, sup & ~DCD_SUP_RECORD))) {
+			if (lba == DCD_LBA_DEAD || dcd_batch_supersedes(dc, bt, b, i)) {
 				last = NULL;
 				continue;
 			}
@@ -589,7 +603,7 @@ static void dcd_seg_written(struct dcd_dev *dc, struct dcd_batch *bt,
 /* Write the oldest sealed buffers as a segment. Returns false when none is left. */
 static bool dcd_log_one(struct dcd_dev *dc)
 {
-	struct bio_list done = BIO_EMPTY_LIST;
+	struct bio_list done = BIO_EMPTY_LIST, orphans = BIO_EMPTY_LIST;
 	struct dcd_batch bt;
 	struct dcd_seg *seg;
 	unsigned long since;
@@ -635,6 +649,9 @@ static bool dcd_log_one(struct dcd_dev *dc)
 		    time_before(bt.bufs[j]->waiters_since, since))
 			since = bt.bufs[j]->waiters_since;
 	dcd_seg_written(dc, &bt, seg, ret, &done);
+	/* failed meanwhile (destage): flushes on the active buffer wait in vain */
+	if (dc->failed)
+		dcd_take_all_waiters(dc, &orphans);
 	dcd_maybe_seal(dc);
 	if (!dc->nsealed && !dcd_buf_empty(dc->active))
 		queue_delayed_work(dc->wq, &dc->kick_work, 1);
@@ -642,6 +659,7 @@ static bool dcd_log_one(struct dcd_dev *dc)
 	mutex_unlock(&dc->lock);
 
 	dcd_end_waiters(dc, &done, ret ? BLK_STS_IOERR : BLK_STS_OK, since);
+	dcd_end_waiters(dc, &orphans, BLK_STS_IOERR, since);
 	if (ret)
 		return false;
 	dcd_destage_kick(dc, false);
