@@ -447,7 +447,6 @@ void dcd_seg_insert(struct dcd_dev *dc, struct dcd_seg *seg);
 struct dcd_seg *dcd_seg_find(struct dcd_dev *dc, u64 pos);
 void dcd_seg_unref(struct dcd_dev *dc, u64 pos);
 void dcd_seg_supersede(struct dcd_dev *dc, u64 pos, struct dcd_buf *b);
-struct dcd_buf *dcd_oldest_sealed(struct dcd_dev *dc);
 struct dcd_buf *dcd_newest_sealed(struct dcd_dev *dc);
 u64 dcd_log_used(struct dcd_dev *dc);
 void dcd_update_fill(struct dcd_dev *dc);

@@ -180,7 +180,7 @@ static bool dcd_place(struct dcd_dev *dc, u64 n, u64 *pos)
 /* ---- sealing the buffer ---- */
 
 /* The buffer the log writer takes next, or NULL. Caller holds lock. */
-struct dcd_buf *dcd_oldest_sealed(struct dcd_dev *dc)
+static struct dcd_buf *dcd_oldest_sealed(struct dcd_dev *dc)
 {
 	if (!dc->nsealed)
 		return NULL;
