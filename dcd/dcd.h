@@ -72,6 +72,8 @@
 #define DCD_DEFAULT_WATERMARK	50
 #define DCD_BUF_WATERMARK	75	/* percent of a buffer: log it */
 #define DCD_LOG_IDLE_MS		2	/* no write for this long: log buffer */
+#define DCD_DEFAULT_MAX_BATCH_US 15000	/* commit hold bound (as jbd2's) */
+#define DCD_MAX_BATCH_US_MAX	1000000
 #define DCD_DESTAGE_BLOCKS	1024	/* blocks per destage batch */
 #define DCD_DESTAGE_READS	16	/* destage reads in flight, the log busy */
 #define DCD_DESTAGE_READS_IDLE	128	/* ... at most, the log idle */
@@ -160,6 +162,7 @@ struct dcd_buf {
 					 * kept little endian, ready to copy)
 					 */
 	struct bio_list waiters;	/* flush/FUA: need this buffer logged */
+	unsigned int nwaiters;		/* bios in waiters */
 	unsigned long waiters_since;	/* arrival of the oldest waiter */
 	bool data_flush;		/* holds records of writes that went to
 					 * the data disk: flush it before the
@@ -218,6 +221,8 @@ struct dcd_stats {
 	atomic64_t seg_write_ns;	/* segment writes: total time, with flushes */
 	atomic64_t seg_write_max_ns;
 	atomic64_t buffers_logged;	/* ring buffers in segments written */
+	atomic64_t commit_holds;	/* seals held open for more flushes */
+	atomic64_t commit_hold_ns;	/* their total time */
 	atomic64_t bytes_buffered;	/* data written into the buffer */
 	/* writes by latency: bucket k counts [2^k, 2^(k+1)) us, 0 below 2 us */
 	atomic64_t write_lat_hist[DCD_LAT_BUCKETS];
@@ -250,6 +255,7 @@ struct dcd_dev {
 	u32 idle_ms;
 	u32 max_age_ms;
 	u32 high_watermark;
+	u32 max_batch_us;		/* bound of a commit hold; 0: none */
 	u64 buffer_bytes;
 	u64 bypass_bytes;
 	u64 nr_blocks;			/* exported device, 4096-byte blocks */
@@ -289,6 +295,16 @@ struct dcd_dev {
 	u64 next_gen;			/* of the next buffer to become active */
 	u64 committed_gen;		/* of the last buffer logged */
 	bool force_seal;
+	/*
+	 * Commit batching (dcd_batch_hold()): after a segment served flushes
+	 * of several writers, the log writer holds the next flush-driven seal
+	 * open until as many flushes wait on the active buffer or the hold
+	 * time passes; commit_wq wakes it early.
+	 */
+	bool commit_hold;
+	unsigned int commit_expect;	/* flushes that end the hold */
+	u64 commit_avg_ns;		/* moving average of segment writes */
+	wait_queue_head_t commit_wq;
 	u64 seals;			/* buffers handed to the log */
 	u64 logged;			/* of these, logged (or failed) */
 	/*
@@ -458,6 +474,7 @@ void dcd_maybe_seal(struct dcd_dev *dc);
 bool dcd_seal_full(struct dcd_dev *dc);
 int dcd_log_sync(struct dcd_dev *dc);
 void dcd_end_all_waiters(struct dcd_dev *dc);
+void dcd_flush_joined(struct dcd_dev *dc);
 
 /* dcd_recover.c */
 int dcd_recover(struct dcd_dev *dc, bool force, char *err);

@@ -495,8 +495,10 @@ static void dcd_write(struct dcd_dev *dc, struct bio *bio)
 			if (bio_list_empty(&w->waiters))
 				w->waiters_since = jiffies;
 			bio_list_add(&w->waiters, bio);
+			w->nwaiters++;
 			if (w == dc->active) {
 				dc->force_seal = true;
+				dcd_flush_joined(dc);
 				dcd_maybe_seal(dc);
 			}
 			bio = NULL;

@@ -209,6 +209,9 @@ static void dcd_seal(struct dcd_dev *dc)
 	dc->seals++;
 	dc->force_seal = false;
 	queue_work(dc->wq, &dc->log_work);
+	/* a held commit ends: the writer has a buffer to log */
+	if (dc->commit_hold)
+		wake_up(&dc->commit_wq);
 }
 
 /*
@@ -234,7 +237,7 @@ void dcd_maybe_seal(struct dcd_dev *dc)
 {
 	struct dcd_buf *b = dc->active;
 	unsigned long now = jiffies;
-	bool due;
+	bool full;
 
 	lockdep_assert_held(&dc->lock);
 	if (dc->nsealed || dc->failed || dc->dying)
@@ -243,15 +246,71 @@ void dcd_maybe_seal(struct dcd_dev *dc)
 		dc->force_seal = false;
 		return;
 	}
-	due = dc->force_seal || !bio_list_empty(&b->waiters) ||
-	      b->n * 100 >= dc->slots * DCD_BUF_WATERMARK ||
-	      b->ndisc * 100 >= dc->max_disc * DCD_BUF_WATERMARK ||
-	      time_after_eq(now, b->first_jif +
-			    msecs_to_jiffies(READ_ONCE(dc->max_age_ms))) ||
-	      time_after_eq(now, dc->last_write +
-			    msecs_to_jiffies(DCD_LOG_IDLE_MS));
-	if (due)
+	full = b->n * 100 >= dc->slots * DCD_BUF_WATERMARK ||
+	       b->ndisc * 100 >= dc->max_disc * DCD_BUF_WATERMARK ||
+	       time_after_eq(now, b->first_jif +
+			     msecs_to_jiffies(READ_ONCE(dc->max_age_ms)));
+	/* flushes and idleness wait while the writer holds the commit */
+	if (full || (!dc->commit_hold &&
+		     (dc->force_seal || !bio_list_empty(&b->waiters) ||
+		      time_after_eq(now, dc->last_write +
+				    msecs_to_jiffies(DCD_LOG_IDLE_MS)))))
 		dcd_seal(dc);
+}
+
+/*
+ * A flush joined the active buffer (caller holds lock): a held commit ends
+ * once as many flushes wait as the hold expects.
+ */
+void dcd_flush_joined(struct dcd_dev *dc)
+{
+	lockdep_assert_held(&dc->lock);
+	if (dc->commit_hold && dc->active->nwaiters >= dc->commit_expect) {
+		dc->commit_hold = false;
+		wake_up(&dc->commit_wq);
+	}
+}
+
+/*
+ * Commit batching, after jbd2's: a segment that served the flushes of
+ * several writers is followed by those writers' next flushes, which come a
+ * moment after their completion. Sealing the active buffer at once for the
+ * first of them (or for the flushes that waited meanwhile) would leave the
+ * rest to the segment after, halving what each segment serves; so the log
+ * writer holds the seal until the writers it served and those already
+ * waiting are all back, for at most the average segment write time (capped
+ * by max_batch_us). A lone writer (one flush per segment) is never held.
+ * Returns the hold time in ns, 0 for none. Caller holds lock.
+ */
+static u64 dcd_batch_hold(struct dcd_dev *dc, unsigned int served)
+{
+	unsigned int expect = served + dc->active->nwaiters;
+	u64 ns = min_t(u64, dc->commit_avg_ns,
+		       (u64)READ_ONCE(dc->max_batch_us) * NSEC_PER_USEC);
+
+	if (expect < 2 || !ns || dc->nsealed || dc->failed || dc->dying ||
+	    dc->active->nwaiters >= expect)
+		return 0;
+	dc->commit_hold = true;
+	dc->commit_expect = expect;
+	return ns;
+}
+
+/* The hold of dcd_batch_hold() for at most ns, then seal as due. */
+static void dcd_batch_wait(struct dcd_dev *dc, u64 ns)
+{
+	u64 start = ktime_get_ns();
+
+	wait_event_hrtimeout(dc->commit_wq, !READ_ONCE(dc->commit_hold) ||
+			     READ_ONCE(dc->nsealed), ns_to_ktime(ns));
+	mutex_lock(&dc->lock);
+	dc->commit_hold = false;
+	dcd_maybe_seal(dc);
+	if (!dc->nsealed && !dcd_buf_empty(dc->active))
+		queue_delayed_work(dc->wq, &dc->kick_work, 1);
+	mutex_unlock(&dc->lock);
+	atomic64_inc(&dc->stats.commit_holds);
+	atomic64_add(ktime_get_ns() - start, &dc->stats.commit_hold_ns);
 }
 
 void dcd_kick_work(struct work_struct *work)
@@ -551,18 +610,21 @@ static void dcd_take_all_waiters(struct dcd_dev *dc, struct bio_list *list)
 	for (i = 0; i < dc->nbufs; i++) {
 		bio_list_merge(list, &dc->buf[i].waiters);
 		bio_list_init(&dc->buf[i].waiters);
+		dc->buf[i].nwaiters = 0;
 	}
 }
 
 /*
  * The segment write of the batch, the oldest sealed buffers, ended (ret):
  * their entries now point into the log, or the device has failed. Collects
- * the flush waiters it serves into done. Caller holds lock.
+ * the flush waiters it serves into done and returns their number. Caller
+ * holds lock.
  */
-static void dcd_seg_written(struct dcd_dev *dc, struct dcd_batch *bt,
-			    struct dcd_seg *seg, int ret, struct bio_list *done)
+static unsigned int dcd_seg_written(struct dcd_dev *dc, struct dcd_batch *bt,
+				    struct dcd_seg *seg, int ret,
+				    struct bio_list *done)
 {
-	unsigned int i;
+	unsigned int i, served = 0;
 	u64 base;
 
 	if (ret) {
@@ -577,7 +639,7 @@ static void dcd_seg_written(struct dcd_dev *dc, struct dcd_batch *bt,
 		/* no segment will be written any more: nobody may wait */
 		dcd_take_all_waiters(dc, done);
 		dc->logged += bt->nr;
-		return;
+		return 0;
 	}
 	base = seg->pos + seg->hdr_blocks;
 	for (i = 0; i < bt->nr; i++) {
@@ -591,6 +653,8 @@ static void dcd_seg_written(struct dcd_dev *dc, struct dcd_batch *bt,
 		b->ndisc = 0;
 		bio_list_merge(done, &b->waiters);
 		bio_list_init(&b->waiters);
+		served += b->nwaiters;
+		b->nwaiters = 0;
 	}
 	seg->written = true;
 	dc->nsealed -= bt->nr;
@@ -598,6 +662,7 @@ static void dcd_seg_written(struct dcd_dev *dc, struct dcd_batch *bt,
 	atomic64_inc(&dc->stats.segments_written);
 	atomic64_add(bt->nr, &dc->stats.buffers_logged);
 	atomic64_add((u64)seg->nr_blocks << DCD_BLOCK_SHIFT, &dc->stats.log_bytes_written);
+	return served;
 }
 
 /* Write the oldest sealed buffers as a segment. Returns false when none is left. */
@@ -608,7 +673,8 @@ static bool dcd_log_one(struct dcd_dev *dc)
 	struct dcd_seg *seg;
 	unsigned long since;
 	u32 hdr_blocks, crc;
-	unsigned int i, j;
+	unsigned int i, j, served;
+	u64 hold = 0;
 	int ret;
 
 	mutex_lock(&dc->lock);
@@ -642,16 +708,20 @@ static bool dcd_log_one(struct dcd_dev *dc)
 		atomic64_add(took, &dc->stats.seg_write_ns);
 		dcd_stat_max(&dc->stats.seg_write_max_ns, took);
 		mutex_lock(&dc->lock);
+		dc->commit_avg_ns = dc->commit_avg_ns ?
+			dc->commit_avg_ns - dc->commit_avg_ns / 8 + took / 8 : took;
 	}
 	since = jiffies;
 	for (j = 0; j < bt.nr; j++)
 		if (!bio_list_empty(&bt.bufs[j]->waiters) &&
 		    time_before(bt.bufs[j]->waiters_since, since))
 			since = bt.bufs[j]->waiters_since;
-	dcd_seg_written(dc, &bt, seg, ret, &done);
+	served = dcd_seg_written(dc, &bt, seg, ret, &done);
 	/* failed meanwhile (destage): flushes on the active buffer wait in vain */
 	if (dc->failed)
 		dcd_take_all_waiters(dc, &orphans);
+	else
+		hold = dcd_batch_hold(dc, served);
 	dcd_maybe_seal(dc);
 	if (!dc->nsealed && !dcd_buf_empty(dc->active))
 		queue_delayed_work(dc->wq, &dc->kick_work, 1);
@@ -663,6 +733,8 @@ static bool dcd_log_one(struct dcd_dev *dc)
 	if (ret)
 		return false;
 	dcd_destage_kick(dc, false);
+	if (hold)
+		dcd_batch_wait(dc, hold);
 	return true;
 }
 

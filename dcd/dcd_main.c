@@ -265,6 +265,8 @@ static struct dcd_dev *dcd_new(u32 index)
 	INIT_LIST_HEAD(&dc->segs);
 	dc->seg_tree = RB_ROOT;
 	init_waitqueue_head(&dc->wq_head);
+	init_waitqueue_head(&dc->commit_wq);
+	dc->max_batch_us = DCD_DEFAULT_MAX_BATCH_US;
 	open_gate_init(&dc->gate);
 	dcd_events_init(dc);
 	spin_lock_init(&dc->pace_lock);

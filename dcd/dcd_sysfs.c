@@ -127,6 +127,8 @@ DCD_STAT_ATTR(index_alloc_waits, index_alloc_waits);
 DCD_STAT_ATTR(seg_write_ns, seg_write_ns);
 DCD_STAT_ATTR(seg_write_max_ns, seg_write_max_ns);
 DCD_STAT_ATTR(buffers_logged, buffers_logged);
+DCD_STAT_ATTR(commit_holds, commit_holds);
+DCD_STAT_ATTR(commit_hold_ns, commit_hold_ns);
 
 /*
  * Writes by their time in the driver: one line per non-empty bucket,
@@ -221,6 +223,7 @@ static struct dcd_tunable dcd_tunable_##_field = {			\
 DCD_TUNABLE(idle_ms, 0, DCD_IDLE_MS_MAX);
 DCD_TUNABLE(max_age_ms, DCD_MAX_AGE_MS_MIN, DCD_MAX_AGE_MS_MAX);
 DCD_TUNABLE(high_watermark, DCD_WATERMARK_MIN, DCD_WATERMARK_MAX);
+DCD_TUNABLE(max_batch_us, 0, DCD_MAX_BATCH_US_MAX);
 
 /* 0: never bypass the buffer */
 static ssize_t bypass_bytes_show(struct device *dev,
@@ -283,9 +286,12 @@ static struct attribute *dcd_attrs[] = {
 	&dev_attr_index_alloc_waits.attr,
 	&dev_attr_seg_write_ns.attr,
 	&dev_attr_seg_write_max_ns.attr,
+	&dev_attr_commit_holds.attr,
+	&dev_attr_commit_hold_ns.attr,
 	&dcd_tunable_idle_ms.attr.attr,
 	&dcd_tunable_max_age_ms.attr.attr,
 	&dcd_tunable_high_watermark.attr.attr,
+	&dcd_tunable_max_batch_us.attr.attr,
 	&dev_attr_bypass_bytes.attr,
 	NULL,
 };
