@@ -221,6 +221,9 @@ struct dcd_stats {
 	atomic64_t seg_write_ns;	/* segment writes: total time, with flushes */
 	atomic64_t seg_write_max_ns;
 	atomic64_t buffers_logged;	/* ring buffers in segments written */
+	atomic64_t space_waits;		/* segments that waited for log space */
+	atomic64_t space_wait_ns;	/* their total wait (destage freeing the tail) */
+	atomic64_t space_wait_max_ns;
 	atomic64_t commit_holds;	/* seals held open for more flushes */
 	atomic64_t commit_hold_ns;	/* their total time */
 	atomic64_t bytes_buffered;	/* data written into the buffer */

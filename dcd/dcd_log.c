@@ -519,7 +519,7 @@ static void dcd_end_waiters(struct dcd_dev *dc, struct bio_list *list,
 static int dcd_log_reserve(struct dcd_dev *dc, struct dcd_seg *seg, u64 n,
 			   u32 hdr_blocks)
 {
-	u64 pos, gen;
+	u64 pos, gen, start = 0;
 
 	for (;;) {
 		mutex_lock(&dc->lock);
@@ -527,6 +527,8 @@ static int dcd_log_reserve(struct dcd_dev *dc, struct dcd_seg *seg, u64 n,
 			return -EIO;
 		if (dcd_place(dc, n, &pos))
 			break;
+		if (!start)
+			start = ktime_get_ns();
 		gen = dc->space_gen;
 		dc->space_wanted = true;
 		mutex_unlock(&dc->lock);
@@ -536,6 +538,13 @@ static int dcd_log_reserve(struct dcd_dev *dc, struct dcd_seg *seg, u64 n,
 				   READ_ONCE(dc->failed), HZ);
 	}
 	dc->space_wanted = false;
+	if (start) {
+		u64 waited = ktime_get_ns() - start;
+
+		atomic64_inc(&dc->stats.space_waits);
+		atomic64_add(waited, &dc->stats.space_wait_ns);
+		dcd_stat_max(&dc->stats.space_wait_max_ns, waited);
+	}
 	seg->seq = dc->next_seq++;
 	seg->pos = pos;
 	seg->nr_blocks = n;

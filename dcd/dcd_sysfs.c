@@ -127,6 +127,9 @@ DCD_STAT_ATTR(index_alloc_waits, index_alloc_waits);
 DCD_STAT_ATTR(seg_write_ns, seg_write_ns);
 DCD_STAT_ATTR(seg_write_max_ns, seg_write_max_ns);
 DCD_STAT_ATTR(buffers_logged, buffers_logged);
+DCD_STAT_ATTR(space_waits, space_waits);
+DCD_STAT_ATTR(space_wait_ns, space_wait_ns);
+DCD_STAT_ATTR(space_wait_max_ns, space_wait_max_ns);
 DCD_STAT_ATTR(commit_holds, commit_holds);
 DCD_STAT_ATTR(commit_hold_ns, commit_hold_ns);
 
@@ -286,6 +289,9 @@ static struct attribute *dcd_attrs[] = {
 	&dev_attr_index_alloc_waits.attr,
 	&dev_attr_seg_write_ns.attr,
 	&dev_attr_seg_write_max_ns.attr,
+	&dev_attr_space_waits.attr,
+	&dev_attr_space_wait_ns.attr,
+	&dev_attr_space_wait_max_ns.attr,
 	&dev_attr_commit_holds.attr,
 	&dev_attr_commit_hold_ns.attr,
 	&dcd_tunable_idle_ms.attr.attr,
