@@ -478,6 +478,7 @@ bool dcd_seal_full(struct dcd_dev *dc);
 int dcd_log_sync(struct dcd_dev *dc);
 void dcd_end_all_waiters(struct dcd_dev *dc);
 void dcd_flush_joined(struct dcd_dev *dc);
+void dcd_end_hold(struct dcd_dev *dc);
 
 /* dcd_recover.c */
 int dcd_recover(struct dcd_dev *dc, bool force, char *err);

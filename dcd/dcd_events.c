@@ -51,6 +51,8 @@ void dcd_set_failed(struct dcd_dev *dc, const char *reason)
 	if (dc->failed)
 		return;
 	dc->failed = true;
+	/* a held commit must not wait for flushes that cannot come */
+	dcd_end_hold(dc);
 	dcd_event_init(dc, &e, "device_failed", "state");
 	event_add(&e, "DCDMIRROR_REASON", "%s", reason);
 	event_ring_post(&dc->uevents, &e);

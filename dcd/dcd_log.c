@@ -259,58 +259,27 @@ void dcd_maybe_seal(struct dcd_dev *dc)
 }
 
 /*
- * A flush joined the active buffer (caller holds lock): a held commit ends
- * once as many flushes wait as the hold expects.
+ * End a held commit (dcd_batch_hold()) now: a sync, a failure or teardown
+ * must not wait for more flushes. Caller holds lock.
  */
-void dcd_flush_joined(struct dcd_dev *dc)
+void dcd_end_hold(struct dcd_dev *dc)
 {
 	lockdep_assert_held(&dc->lock);
-	if (dc->commit_hold && dc->active->nwaiters >= dc->commit_expect) {
+	if (dc->commit_hold) {
 		dc->commit_hold = false;
 		wake_up(&dc->commit_wq);
 	}
 }
 
 /*
- * Commit batching, after jbd2's: a segment that served the flushes of
- * several writers is followed by those writers' next flushes, which come a
- * moment after their completion. Sealing the active buffer at once for the
- * first of them (or for the flushes that waited meanwhile) would leave the
- * rest to the segment after, halving what each segment serves; so the log
- * writer holds the seal until the writers it served and those already
- * waiting are all back, for at most the average segment write time (capped
- * by max_batch_us). A lone writer (one flush per segment) is never held.
- * Returns the hold time in ns, 0 for none. Caller holds lock.
+ * A flush joined the active buffer (caller holds lock): a held commit ends
+ * once as many flushes wait as the hold expects.
  */
-static u64 dcd_batch_hold(struct dcd_dev *dc, unsigned int served)
+void dcd_flush_joined(struct dcd_dev *dc)
 {
-	unsigned int expect = served + dc->active->nwaiters;
-	u64 ns = min_t(u64, dc->commit_avg_ns,
-		       (u64)READ_ONCE(dc->max_batch_us) * NSEC_PER_USEC);
-
-	if (expect < 2 || !ns || dc->nsealed || dc->failed || dc->dying ||
-	    dc->active->nwaiters >= expect)
-		return 0;
-	dc->commit_hold = true;
-	dc->commit_expect = expect;
-	return ns;
-}
-
-/* The hold of dcd_batch_hold() for at most ns, then seal as due. */
-static void dcd_batch_wait(struct dcd_dev *dc, u64 ns)
-{
-	u64 start = ktime_get_ns();
-
-	wait_event_hrtimeout(dc->commit_wq, !READ_ONCE(dc->commit_hold) ||
-			     READ_ONCE(dc->nsealed), ns_to_ktime(ns));
-	mutex_lock(&dc->lock);
-	dc->commit_hold = false;
-	dcd_maybe_seal(dc);
-	if (!dc->nsealed && !dcd_buf_empty(dc->active))
-		queue_delayed_work(dc->wq, &dc->kick_work, 1);
-	mutex_unlock(&dc->lock);
-	atomic64_inc(&dc->stats.commit_holds);
-	atomic64_add(ktime_get_ns() - start, &dc->stats.commit_hold_ns);
+	lockdep_assert_held(&dc->lock);
+	if (dc->active->nwaiters >= dc->commit_expect)
+		dcd_end_hold(dc);
 }
 
 void dcd_kick_work(struct work_struct *work)
@@ -322,7 +291,9 @@ void dcd_kick_work(struct work_struct *work)
 	mutex_lock(&dc->lock);
 	dcd_maybe_seal(dc);
 	b = dc->active;
-	if (!dc->nsealed && !dcd_buf_empty(b) && !dc->failed && !dc->dying) {
+	/* a held commit re-arms the kick when it ends (dcd_batch_wait()) */
+	if (!dc->nsealed && !dcd_buf_empty(b) && !dc->failed && !dc->dying &&
+	    !dc->commit_hold) {
 		unsigned long now = jiffies;
 		unsigned long t1 = b->first_jif +
 				   msecs_to_jiffies(READ_ONCE(dc->max_age_ms));
@@ -674,6 +645,60 @@ static unsigned int dcd_seg_written(struct dcd_dev *dc, struct dcd_batch *bt,
 	return served;
 }
 
+/*
+ * Commit batching, after jbd2's: a segment that served the flushes of
+ * several writers is followed by those writers' next flushes, which come a
+ * moment after their completion. Sealing the active buffer at once for the
+ * first of them (or for the flushes that waited meanwhile) would leave the
+ * rest to the segment after, halving what each segment serves; so the log
+ * writer holds the seal until the writers it served and those already
+ * waiting are all back, for at most the average segment write time (capped
+ * by max_batch_us). A lone writer (one flush per segment) is never held.
+ * Returns the hold time in ns, 0 for none. Caller holds lock.
+ */
+static u64 dcd_batch_hold(struct dcd_dev *dc, unsigned int served)
+{
+	unsigned int expect = served + dc->active->nwaiters;
+	u64 ns = min_t(u64, dc->commit_avg_ns,
+		       (u64)READ_ONCE(dc->max_batch_us) * NSEC_PER_USEC);
+
+	if (expect < 2 || !ns || dc->nsealed || dc->failed || dc->dying ||
+	    dc->active->nwaiters >= expect)
+		return 0;
+	dc->commit_hold = true;
+	dc->commit_expect = expect;
+	return ns;
+}
+
+/*
+ * The hold of dcd_batch_hold() for at most ns, then seal as due. If the
+ * device failed meanwhile (destage), no segment follows: the flushes that
+ * joined during the hold fail here.
+ */
+static void dcd_batch_wait(struct dcd_dev *dc, u64 ns)
+{
+	struct bio_list orphans = BIO_EMPTY_LIST;
+	u64 start = ktime_get_ns();
+	bool held = READ_ONCE(dc->commit_hold);
+
+	wait_event_hrtimeout(dc->commit_wq, !READ_ONCE(dc->commit_hold) ||
+			     READ_ONCE(dc->nsealed) || READ_ONCE(dc->failed) ||
+			     READ_ONCE(dc->dying), ns_to_ktime(ns));
+	mutex_lock(&dc->lock);
+	dc->commit_hold = false;
+	if (dc->failed)
+		dcd_take_all_waiters(dc, &orphans);
+	dcd_maybe_seal(dc);
+	if (!dc->nsealed && !dcd_buf_empty(dc->active))
+		queue_delayed_work(dc->wq, &dc->kick_work, 1);
+	mutex_unlock(&dc->lock);
+	dcd_end_waiters(dc, &orphans, BLK_STS_IOERR, jiffies);
+	if (held) {
+		atomic64_inc(&dc->stats.commit_holds);
+		atomic64_add(ktime_get_ns() - start, &dc->stats.commit_hold_ns);
+	}
+}
+
 /* Write the oldest sealed buffers as a segment. Returns false when none is left. */
 static bool dcd_log_one(struct dcd_dev *dc)
 {
@@ -769,6 +794,7 @@ int dcd_log_sync(struct dcd_dev *dc)
 		/* the next seal is of the active buffer */
 		need = dc->seals + 1;
 		dc->force_seal = true;
+		dcd_end_hold(dc);
 		dcd_maybe_seal(dc);
 	} else {
 		need = dc->seals;

@@ -424,6 +424,7 @@ static void dcd_destroy(struct dcd_dev *dc, bool no_log)
 	if (no_log) {
 		mutex_lock(&dc->lock);
 		dc->dying = true;
+		dcd_end_hold(dc);
 		mutex_unlock(&dc->lock);
 	} else {
 		ret = dcd_log_sync(dc);
@@ -432,6 +433,7 @@ static void dcd_destroy(struct dcd_dev *dc, bool no_log)
 	flush_work(&dc->log_work);
 	mutex_lock(&dc->lock);
 	dc->dying = true;
+	dcd_end_hold(dc);
 	mutex_unlock(&dc->lock);
 	cancel_delayed_work_sync(&dc->kick_work);
 	cancel_delayed_work_sync(&dc->destage_work);
