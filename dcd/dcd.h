@@ -302,7 +302,7 @@ struct dcd_dev {
 	 * Commit batching (dcd_batch_hold()): after a segment served flushes
 	 * of several writers, the log writer holds the next flush-driven seal
 	 * open until as many flushes wait on the active buffer or the hold
-	 * time passes; commit_wq wakes it early.
+	 * time passes; dcd_end_hold() ends it early (commit_wq).
 	 */
 	bool commit_hold;
 	unsigned int commit_expect;	/* flushes that end the hold */

@@ -210,8 +210,7 @@ static void dcd_seal(struct dcd_dev *dc)
 	dc->force_seal = false;
 	queue_work(dc->wq, &dc->log_work);
 	/* a held commit ends: the writer has a buffer to log */
-	if (dc->commit_hold)
-		wake_up(&dc->commit_wq);
+	dcd_end_hold(dc);
 }
 
 /*
@@ -259,8 +258,8 @@ void dcd_maybe_seal(struct dcd_dev *dc)
 }
 
 /*
- * End a held commit (dcd_batch_hold()) now: a sync, a failure or teardown
- * must not wait for more flushes. Caller holds lock.
+ * End a held commit (dcd_batch_hold()) now: a seal, a sync, a failure or
+ * teardown must not wait for more flushes. Caller holds lock.
  */
 void dcd_end_hold(struct dcd_dev *dc)
 {
@@ -646,6 +645,17 @@ static unsigned int dcd_seg_written(struct dcd_dev *dc, struct dcd_batch *bt,
 }
 
 /*
+ * After a segment or a hold: log the active buffer if due, else kick it
+ * (dcd_kick_work()) when its data waits. Caller holds lock.
+ */
+static void dcd_seal_or_kick(struct dcd_dev *dc)
+{
+	dcd_maybe_seal(dc);
+	if (!dc->nsealed && !dcd_buf_empty(dc->active))
+		queue_delayed_work(dc->wq, &dc->kick_work, 1);
+}
+
+/*
  * Commit batching, after jbd2's: a segment that served the flushes of
  * several writers is followed by those writers' next flushes, which come a
  * moment after their completion. Sealing the active buffer at once for the
@@ -654,7 +664,8 @@ static unsigned int dcd_seg_written(struct dcd_dev *dc, struct dcd_batch *bt,
  * writer holds the seal until the writers it served and those already
  * waiting are all back, for at most the average segment write time (capped
  * by max_batch_us). A lone writer (one flush per segment) is never held.
- * Returns the hold time in ns, 0 for none. Caller holds lock.
+ * Returns the hold time in ns, 0 for none. Caller holds lock; the device
+ * has not failed. Every end of a hold goes through dcd_end_hold().
  */
 static u64 dcd_batch_hold(struct dcd_dev *dc, unsigned int served)
 {
@@ -662,7 +673,7 @@ static u64 dcd_batch_hold(struct dcd_dev *dc, unsigned int served)
 	u64 ns = min_t(u64, dc->commit_avg_ns,
 		       (u64)READ_ONCE(dc->max_batch_us) * NSEC_PER_USEC);
 
-	if (expect < 2 || !ns || dc->nsealed || dc->failed || dc->dying ||
+	if (expect < 2 || !ns || dc->nsealed || dc->dying ||
 	    dc->active->nwaiters >= expect)
 		return 0;
 	dc->commit_hold = true;
@@ -681,16 +692,13 @@ static void dcd_batch_wait(struct dcd_dev *dc, u64 ns)
 	u64 start = ktime_get_ns();
 	bool held = READ_ONCE(dc->commit_hold);
 
-	wait_event_hrtimeout(dc->commit_wq, !READ_ONCE(dc->commit_hold) ||
-			     READ_ONCE(dc->nsealed) || READ_ONCE(dc->failed) ||
-			     READ_ONCE(dc->dying), ns_to_ktime(ns));
+	wait_event_hrtimeout(dc->commit_wq, !READ_ONCE(dc->commit_hold),
+			     ns_to_ktime(ns));
 	mutex_lock(&dc->lock);
 	dc->commit_hold = false;
 	if (dc->failed)
 		dcd_take_all_waiters(dc, &orphans);
-	dcd_maybe_seal(dc);
-	if (!dc->nsealed && !dcd_buf_empty(dc->active))
-		queue_delayed_work(dc->wq, &dc->kick_work, 1);
+	dcd_seal_or_kick(dc);
 	mutex_unlock(&dc->lock);
 	dcd_end_waiters(dc, &orphans, BLK_STS_IOERR, jiffies);
 	if (held) {
@@ -756,9 +764,7 @@ static bool dcd_log_one(struct dcd_dev *dc)
 		dcd_take_all_waiters(dc, &orphans);
 	else
 		hold = dcd_batch_hold(dc, served);
-	dcd_maybe_seal(dc);
-	if (!dc->nsealed && !dcd_buf_empty(dc->active))
-		queue_delayed_work(dc->wq, &dc->kick_work, 1);
+	dcd_seal_or_kick(dc);
 	wake_up_all(&dc->wq_head);
 	mutex_unlock(&dc->lock);
 
